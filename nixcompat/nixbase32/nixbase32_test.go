@@ -54,12 +54,12 @@ func TestDecodeErrors(t *testing.T) {
 		in     string
 		offset int
 	}{
-		{"0", 1},                         // no encoding has length 1
-		{"000", 3},                       // nor 3
-		{"8z", 0},                        // 8 = 0b01000: bit 3 of 1 byte does not fit
-		{"e0", 0},                        // e is not in the alphabet
-		{"0o", 1},                        // nor o
-		{"0U", 1},                        // nor upper case
+		{"0", 1},   // no encoding has length 1
+		{"000", 3}, // nor 3
+		{"8z", 0},  // 8 = 0b01000: bit 3 of 1 byte does not fit
+		{"e0", 0},  // e is not in the alphabet
+		{"0o", 1},  // nor o
+		{"0U", 1},  // nor upper case
 		{"0mdqa9w1p6cmli6976v4wi0sw9r4p5prkj7lzfd1877wk11c9c7t", 51},
 		{"zmdqa9w1p6cmli6976v4wi0sw9r4p5prkj7lzfd1877wk11c9c73", 0}, // 256 bits into 52 chars leaves 4 spare
 	}
