@@ -1,0 +1,124 @@
+package sandbox
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// ociVersion is the newest runtime-spec version runc 1.1 (Debian 12's)
+// accepts; the fields used here have not changed since.
+const ociVersion = "1.0.2"
+
+// Paths hidden or made read-only in /proc, as in runc's default spec.
+var (
+	maskedPaths = []string{
+		"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys",
+		"/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
+		"/proc/sched_debug", "/proc/scsi", "/sys/firmware",
+	}
+	readonlyPaths = []string{
+		"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+	}
+)
+
+// hostNetworkFiles are the host files a build with network access sees, as
+// in Nix's sandbox for fixed-output derivations.
+var hostNetworkFiles = []string{"/etc/resolv.conf", "/etc/services", "/etc/hosts"}
+
+// ociSpec turns s into the runtime spec runc runs. rootfs is the prepared
+// root directory and cgroupsPath the cgroup runc creates for the run;
+// hostFiles are the hostNetworkFiles that exist on this host.
+func ociSpec(s *Spec, rootfs, cgroupsPath string, hostFiles []string) *specs.Spec {
+	uid, gid := s.ids()
+	dir := s.Dir
+	if dir == "" {
+		dir = "/"
+	}
+	mounts := []specs.Mount{
+		{Destination: "/proc", Type: "proc", Source: "proc", Options: []string{"nosuid", "noexec", "nodev"}},
+		{Destination: "/dev", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "strictatime", "mode=755", "size=65536k"}},
+		{Destination: "/dev/pts", Type: "devpts", Source: "devpts", Options: []string{"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"}},
+		{Destination: "/dev/shm", Type: "tmpfs", Source: "shm", Options: []string{"nosuid", "nodev", "mode=1777"}},
+		{Destination: "/tmp", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "nodev", "mode=1777"}},
+	}
+
+	// The caller's mounts, parents first: runc mounts in order, and an input
+	// inside the writable store directory must come after that directory.
+	user := make([]specs.Mount, 0, len(s.Mounts)+len(s.Tmpfs)+1)
+	for _, m := range s.Mounts {
+		opts := []string{"bind", "nosuid", "nodev", "ro"}
+		if m.Writable {
+			opts[3] = "rw"
+		}
+		user = append(user, specs.Mount{Destination: m.Target, Type: "bind", Source: m.Source, Options: opts})
+	}
+	for _, t := range s.Tmpfs {
+		user = append(user, specs.Mount{Destination: t, Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "nodev", "mode=1777"}})
+	}
+	if s.BinSh != "" {
+		user = append(user, specs.Mount{Destination: "/bin/sh", Type: "bind", Source: s.BinSh, Options: []string{"bind", "nosuid", "nodev", "ro"}})
+	}
+	slices.SortStableFunc(user, func(a, b specs.Mount) int {
+		return cmp.Compare(depth(a.Destination), depth(b.Destination))
+	})
+	mounts = append(mounts, user...)
+	if s.Network {
+		for _, f := range hostFiles {
+			mounts = append(mounts, specs.Mount{Destination: f, Type: "bind", Source: f, Options: []string{"bind", "nosuid", "nodev", "noexec", "ro"}})
+		}
+	}
+
+	namespaces := []specs.LinuxNamespace{
+		{Type: specs.PIDNamespace},
+		{Type: specs.IPCNamespace},
+		{Type: specs.UTSNamespace},
+		{Type: specs.MountNamespace},
+		{Type: specs.CgroupNamespace},
+	}
+	if !s.Network {
+		// A new network namespace: runc brings up its loopback interface.
+		namespaces = append(namespaces, specs.LinuxNamespace{Type: specs.NetworkNamespace})
+	}
+
+	// No capabilities at all: the build runs as an ordinary user.
+	noCaps := &specs.LinuxCapabilities{
+		Bounding: []string{}, Effective: []string{}, Inheritable: []string{}, Permitted: []string{}, Ambient: []string{},
+	}
+	return &specs.Spec{
+		Version: ociVersion,
+		Root:    &specs.Root{Path: rootfs, Readonly: true},
+		Process: &specs.Process{
+			User:            specs.User{UID: uid, GID: gid},
+			Args:            s.Args,
+			Env:             s.Env,
+			Cwd:             dir,
+			Capabilities:    noCaps,
+			NoNewPrivileges: true,
+		},
+		Hostname:   s.hostname(),
+		Domainname: "(none)",
+		Mounts:     mounts,
+		Linux: &specs.Linux{
+			CgroupsPath: cgroupsPath,
+			Namespaces:  namespaces,
+			Resources: &specs.LinuxResources{
+				// Deny every device; runc itself allows and creates the
+				// standard ones (null, zero, full, random, urandom, tty,
+				// ptmx and /dev/pts).
+				Devices: []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}},
+			},
+			MaskedPaths:   maskedPaths,
+			ReadonlyPaths: readonlyPaths,
+		},
+	}
+}
+
+func depth(p string) int {
+	if p == "/" {
+		return 0
+	}
+	return strings.Count(p, "/")
+}
