@@ -311,3 +311,40 @@ func TestHasherDepthLimit(t *testing.T) {
 		t.Errorf("endless chain: %v", err)
 	}
 }
+
+func TestValidate(t *testing.T) {
+	const p = "/nix/store/0123456789abcdfghijklmnpqrsvwxyz-x"
+	good := func() *Derivation {
+		return &Derivation{
+			Outputs:   map[string]Output{"out": {Path: p}},
+			InputSrcs: []string{p},
+			Platform:  "x86_64-linux",
+			Builder:   "/bin/sh",
+			Env:       map[string]string{"out": p, "weird": "\"\\\n"},
+		}
+	}
+	if err := good().Validate(storepath.DefaultStoreDir); err != nil {
+		t.Errorf("valid derivation: %v", err)
+	}
+	tests := []struct {
+		name   string
+		mutate func(d *Derivation)
+	}{
+		{"unsorted sources", func(d *Derivation) { d.InputSrcs = []string{p, "/nix/store/0000000000000000000000000000000-a"} }},
+		{"bad path", func(d *Derivation) { d.Outputs["out"] = Output{Path: "/tmp/x"} }},
+		{"quote in platform", func(d *Derivation) { d.Platform = `x"y` }},
+		{"quote shifting fields", func(d *Derivation) { d.Outputs["out"] = Output{Path: p + `","","`} }},
+		{"other store", func(d *Derivation) {}},
+	}
+	for _, tt := range tests {
+		d := good()
+		tt.mutate(d)
+		dir := storepath.DefaultStoreDir
+		if tt.name == "other store" {
+			dir = "/other/store"
+		}
+		if err := d.Validate(dir); err == nil {
+			t.Errorf("%s: Validate accepted it", tt.name)
+		}
+	}
+}

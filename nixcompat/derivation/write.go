@@ -1,8 +1,12 @@
 package derivation
 
 import (
+	"fmt"
 	"io"
+	"maps"
 	"slices"
+
+	"github.com/govix/govix/nixcompat/storepath"
 )
 
 // ATerm returns d in the ATerm form Nix writes to the store.
@@ -199,4 +203,38 @@ func (d *Derivation) Normalize() {
 		slices.Sort(outs)
 		d.InputDrvs[k] = slices.Compact(outs)
 	}
+}
+
+// Validate checks that d is a derivation Nix could have written in store
+// directory dir: Parse would accept its ATerm and read back the same
+// derivation. It catches unsorted sets, invalid store paths, malformed
+// outputs, and quotes or backslashes in the strings Nix writes unescaped.
+func (d *Derivation) Validate(dir storepath.StoreDir) error {
+	back, err := ParseIn(dir, d.ATerm())
+	if err != nil {
+		return err
+	}
+	if !d.Equal(back) {
+		// Only strings Nix writes without escaping can do this, by
+		// containing a quote that shifts the fields.
+		return fmt.Errorf("derivation does not survive writing and reading back: a path, output name, hash or platform contains '\"'")
+	}
+	return nil
+}
+
+// Equal reports whether d and e are the same derivation; nil and empty
+// maps and slices are equal.
+func (d *Derivation) Equal(e *Derivation) bool {
+	if !maps.Equal(d.Outputs, e.Outputs) || !maps.Equal(d.Env, e.Env) ||
+		!slices.Equal(d.InputSrcs, e.InputSrcs) || !slices.Equal(d.Args, e.Args) ||
+		d.Platform != e.Platform || d.Builder != e.Builder || len(d.InputDrvs) != len(e.InputDrvs) {
+		return false
+	}
+	for k, v := range d.InputDrvs {
+		w, ok := e.InputDrvs[k]
+		if !ok || !slices.Equal(v, w) {
+			return false
+		}
+	}
+	return true
 }

@@ -76,10 +76,10 @@ func (d StoreDir) ParseCanonical(abs string) (StorePath, error) {
 // SplitPath splits a path at or below a store path into the store path and
 // the rest ("" or starting with "/"), as Nix's Store::toStorePath does.
 func (d StoreDir) SplitPath(abs string) (StorePath, string, error) {
-	p := path.Clean(abs)
 	if abs == "" || abs[0] != '/' {
 		return StorePath{}, "", errorf("path '%s' is not an absolute path", abs)
 	}
+	p := path.Clean(abs)
 	prefix := string(d) + "/"
 	if !strings.HasPrefix(p, prefix) || len(p) == len(prefix) {
 		return StorePath{}, "", errorf("path '%s' is not in the Nix store", abs)
