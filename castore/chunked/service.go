@@ -1,0 +1,183 @@
+package chunked
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/zeebo/blake3"
+
+	"github.com/govix/govix/castore"
+	"github.com/govix/govix/castore/fastcdc"
+)
+
+// Service is a castore.BlobService over a Store.
+type Service struct {
+	store   Store
+	chunker *fastcdc.Chunker
+	bufs    sync.Pool // *[]byte of 2*Max bytes, Put's window
+}
+
+var _ castore.BlobService = (*Service)(nil)
+
+// New returns a BlobService over store that chunks with
+// fastcdc.DefaultParams.
+func New(store Store) *Service {
+	s, err := NewWithParams(store, fastcdc.DefaultParams)
+	if err != nil {
+		panic(err) // DefaultParams are valid
+	}
+	return s
+}
+
+// NewWithParams returns a BlobService over store that chunks with p.
+func NewWithParams(store Store, p fastcdc.Params) (*Service, error) {
+	c, err := fastcdc.New(p)
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{store: store, chunker: c}
+	s.bufs.New = func() any { b := make([]byte, 2*p.Max); return &b }
+	return s, nil
+}
+
+// Has reports whether d is stored, as a chunk or as a chunked blob.
+func (s *Service) Has(ctx context.Context, d castore.Digest) (bool, error) {
+	ok, err := s.store.HasChunk(ctx, d)
+	if err != nil || ok {
+		return ok, err
+	}
+	_, err = s.store.Manifest(ctx, d)
+	if errors.Is(err, castore.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// Chunks returns the chunk list of a chunked blob, nothing for a blob
+// stored as one chunk.
+func (s *Service) Chunks(ctx context.Context, d castore.Digest) ([]castore.ChunkMeta, error) {
+	chunks, err := s.store.Manifest(ctx, d)
+	if err == nil {
+		return chunks, nil
+	}
+	if !errors.Is(err, castore.ErrNotFound) {
+		return nil, err
+	}
+	ok, err := s.store.HasChunk(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("blob %s: %w", d, castore.ErrNotFound)
+	}
+	return nil, nil
+}
+
+// Open returns a verifying reader of blob d.
+func (s *Service) Open(ctx context.Context, d castore.Digest) (io.ReadSeekCloser, error) {
+	chunks, err := s.store.Manifest(ctx, d)
+	switch {
+	case err == nil:
+		return newReader(ctx, s.store, d, chunks)
+	case !errors.Is(err, castore.ErrNotFound):
+		return nil, err
+	}
+	data, err := s.store.ReadChunk(ctx, d, nil)
+	if err != nil {
+		if errors.Is(err, castore.ErrNotFound) {
+			return nil, fmt.Errorf("blob %s: %w", d, castore.ErrNotFound)
+		}
+		return nil, err
+	}
+	if castore.Sum(data) != d {
+		return nil, fmt.Errorf("blob %s: %w: stored bytes hash to %s", d, castore.ErrCorrupt, castore.Sum(data))
+	}
+	return &bytesReader{data: data}, nil
+}
+
+// Put chunks what r yields, stores the chunks the store lacks and, for more
+// than one chunk, the manifest.
+func (s *Service) Put(ctx context.Context, r io.Reader) (castore.Digest, uint64, error) {
+	bp := s.bufs.Get().(*[]byte)
+	defer s.bufs.Put(bp)
+	buf := *bp
+	max := s.chunker.Params().Max
+
+	var whole *blake3.Hasher // only needed for more than one chunk
+	var chunks []castore.ChunkMeta
+	var total uint64
+	start, end := 0, 0
+	eof := false
+	for {
+		// Keep at least Max bytes in the window unless the stream ended.
+		if !eof && end-start < max {
+			copy(buf, buf[start:end])
+			end -= start
+			start = 0
+			for end < len(buf) && !eof {
+				n, err := r.Read(buf[end:])
+				end += n
+				if err == io.EOF {
+					eof = true
+				} else if err != nil {
+					return castore.Digest{}, 0, fmt.Errorf("castore: reading blob: %w", err)
+				}
+			}
+			if err := ctx.Err(); err != nil {
+				return castore.Digest{}, 0, err
+			}
+		}
+		if start == end { // the stream has ended and all of it is cut
+			if len(chunks) == 0 { // the empty blob
+				d := castore.Digest(blake3.Sum256(nil))
+				return d, 0, s.writeChunk(ctx, d, nil)
+			}
+			break
+		}
+		n := s.chunker.Cut(buf[start:end])
+		data := buf[start : start+n]
+		d := castore.Digest(blake3.Sum256(data))
+		if len(chunks) == 0 && eof && n == end-start {
+			// The whole blob is one chunk (maybe empty): its digest is the
+			// blob's.
+			if err := s.writeChunk(ctx, d, data); err != nil {
+				return castore.Digest{}, 0, err
+			}
+			return d, uint64(n), nil
+		}
+		if whole == nil {
+			whole = blake3.New()
+		}
+		whole.Write(data)
+		if err := s.writeChunk(ctx, d, data); err != nil {
+			return castore.Digest{}, 0, err
+		}
+		chunks = append(chunks, castore.ChunkMeta{Digest: d, Size: uint64(n)})
+		total += uint64(n)
+		start += n
+	}
+	var blob castore.Digest
+	whole.Sum(blob[:0])
+	ok, err := s.Has(ctx, blob)
+	if err == nil && !ok {
+		err = s.store.WriteManifest(ctx, blob, chunks)
+	}
+	if err != nil {
+		return castore.Digest{}, 0, fmt.Errorf("castore: storing blob %s: %w", blob, err)
+	}
+	return blob, total, nil
+}
+
+func (s *Service) writeChunk(ctx context.Context, d castore.Digest, data []byte) error {
+	ok, err := s.store.HasChunk(ctx, d)
+	if err == nil && !ok {
+		err = s.store.WriteChunk(ctx, d, data)
+	}
+	if err != nil {
+		return fmt.Errorf("castore: storing chunk %s: %w", d, err)
+	}
+	return nil
+}
