@@ -266,14 +266,14 @@ func TestSelfReferenceAgainstNix(t *testing.T) {
 			t.Fatal(err)
 		}
 		info := infos[0]
-		rest, ok := strings.CutPrefix(info.CA, "fixed:r:")
-		if !ok {
-			t.Fatalf("%s has content address %q", newPath, info.CA)
-		}
-		h, err := nixhash.ParseAnyPrefixed(rest)
+		ca, err := ParseContentAddress(info.CA)
 		if err != nil {
 			t.Fatal(err)
 		}
+		if ca.Text || ca.Method != Recursive || ca.String() != info.CA {
+			t.Fatalf("%s has content address %q, parsed as %+v, printed as %q", newPath, info.CA, ca, ca.String())
+		}
+		h := ca.Hash
 		var refs []StorePath
 		hasSelf := false
 		for _, r := range info.References {
@@ -300,6 +300,9 @@ func TestSelfReferenceAgainstNix(t *testing.T) {
 		}
 		if got != want {
 			t.Errorf("self-referencing %s: Nix gives %s, govix %s", want.Name, newPath, DefaultStoreDir.Print(got))
+		}
+		if viaCA, err := DefaultStoreDir.MakePath(want.Name, ca, refs, hasSelf); err != nil || viaCA != want {
+			t.Errorf("MakePath(%s) = %v, %v", info.CA, viaCA, err)
 		}
 	}
 }
@@ -336,6 +339,52 @@ func TestParseLikeNix(t *testing.T) {
 		_, err := DefaultStoreDir.Parse(in)
 		if nixParses != (err == nil) {
 			t.Errorf("Parse(%q): govix error %v; Nix says %s", in, err, bytes.TrimSpace(out))
+		}
+	}
+}
+
+// TestTextContentAddressAgainstNix reads the content addresses Nix records
+// for builtins.toFile paths and recomputes the paths from them.
+func TestTextContentAddressAgainstNix(t *testing.T) {
+	bin := testutil.RequireNix(t)
+	store := filepath.Join(t.TempDir(), "s")
+	out := run(t, bin+"/nix-instantiate", "--store", store, "--eval", "--read-write-mode", "--strict", "--json", "-E",
+		`let a = builtins.toFile "a" "x"; in [ a (builtins.toFile "b" "${a}") ]`)
+	var paths []string
+	if err := json.Unmarshal([]byte(strings.Join(out, "")), &paths); err != nil {
+		t.Fatal(err)
+	}
+	infoOut := run(t, bin+"/nix", append([]string{"--experimental-features", "nix-command", "--store", store, "path-info", "--json"}, paths...)...)
+	var infos []struct {
+		Path       string
+		CA         string
+		References []string
+	}
+	if err := json.Unmarshal([]byte(strings.Join(infoOut, " ")), &infos); err != nil {
+		t.Fatal(err)
+	}
+	for _, info := range infos {
+		ca, err := ParseContentAddress(info.CA)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ca.Text || ca.String() != info.CA {
+			t.Errorf("%s: content address %q parsed as %+v, printed as %q", info.Path, info.CA, ca, ca.String())
+		}
+		var refs []StorePath
+		for _, r := range info.References {
+			p, err := DefaultStoreDir.Parse(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			refs = append(refs, p)
+		}
+		want, err := DefaultStoreDir.Parse(info.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := DefaultStoreDir.MakePath(want.Name, ca, refs, false); err != nil || got != want {
+			t.Errorf("MakePath(%s) = %v, %v; Nix has %s", info.CA, got, err, info.Path)
 		}
 	}
 }

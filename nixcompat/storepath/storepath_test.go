@@ -243,3 +243,40 @@ func BenchmarkMakeTextPath(b *testing.B) {
 		}
 	}
 }
+
+func TestParseContentAddress(t *testing.T) {
+	const h32 = "1b8m03r63zqhnjf7l5wnldhh7c134ap5vpj0850ymkq1iyzicy5s"
+	good := []string{
+		"text:sha256:" + h32,
+		"fixed:sha256:" + h32,
+		"fixed:r:sha256:" + h32,
+		"fixed:r:sha1:y41pq29bc7w17r73s2l8aw49hjbx2l6d",
+		"fixed:md5:041yr73blihcww6dj114xnihr2",
+	}
+	for _, s := range good {
+		ca, err := ParseContentAddress(s)
+		if err != nil || ca.String() != s {
+			t.Errorf("ParseContentAddress(%q) = %+v, %v (prints %q)", s, ca, err, ca.String())
+		}
+	}
+	// Base 16 is read too, and printed as nix32.
+	if ca, err := ParseContentAddress("fixed:r:sha1:cd50d19784897085a8d0e3e413f8612b097c03f1"); err != nil || ca.String() != "fixed:r:sha1:y41pq29bc7w17r73s2l8aw49hjbx2l6d" {
+		t.Errorf("base-16 content address: %v, %v", ca, err)
+	}
+	bad := map[string]string{
+		"sha256:" + h32: "prefix 'sha256' is unrecognized",
+		"text":          "not in the form",
+		"text:sha1:y41pq29bc7w17r73s2l8aw49hjbx2l6d": "should use sha256",
+		"fixed:r:" + h32:          "must be in form '<algo>:<hash>'",
+		"fixed:sha3:" + h32:       "unknown hash algorithm 'sha3'",
+		"fixed:sha256:" + h32[1:]: "wrong length",
+	}
+	for s, msg := range bad {
+		if _, err := ParseContentAddress(s); err == nil || !strings.Contains(err.Error(), msg) {
+			t.Errorf("ParseContentAddress(%q) error %v, want %q", s, err, msg)
+		}
+	}
+	if (ContentAddress{}).String() != "" {
+		t.Error("zero ContentAddress does not print as empty")
+	}
+}
