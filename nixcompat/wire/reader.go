@@ -132,8 +132,19 @@ func (r *Reader) ReadStrings(maxCount, maxLen uint64) ([]string, error) {
 	return ss, nil
 }
 
-// readPadding reads and checks the zero bytes that follow a string of n
+// Read reads raw bytes from the stream, counting them: for contents whose
+// length the caller read with ReadUint64 (and whose padding it then checks
+// with ReadPadding).
+func (r *Reader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	r.off += int64(n)
+	return n, err
+}
+
+// ReadPadding reads and checks the zero bytes that follow a string of n
 // bytes whose contents the caller consumed itself.
+func (r *Reader) ReadPadding(n uint64) error { return noEOF(r.readPadding(n)) }
+
 func (r *Reader) readPadding(n uint64) error {
 	p := Padding(n)
 	if p == 0 {

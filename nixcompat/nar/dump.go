@@ -1,0 +1,501 @@
+package nar
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"sync"
+	"sync/atomic"
+)
+
+// Dumper writes the archive of a file system tree, like nix-store --dump.
+// The zero value is ready to use.
+//
+// The archive is one ordered stream, so it is produced by one goroutine,
+// but everything it needs is fetched ahead: a walker lists directories in
+// archive order and a pool of readers reads the files that come next, up
+// to a memory budget, so that reading overlaps hashing or writing and the
+// memory used stays flat however large the tree.
+type Dumper struct {
+	// Filter, if set, decides which entries below the root are in the
+	// archive: it gets the entry's file system path and type bits
+	// (fs.ModeDir, fs.ModeSymlink, 0 for a regular file, ...); an entry
+	// it rejects is left out with everything below it. It is called from
+	// one goroutine, in archive order.
+	Filter func(path string, mode fs.FileMode) (bool, error)
+	// Readers is how many files are read concurrently; 0 means 4.
+	Readers int
+	// Memory bounds the bytes of file contents read ahead; 0 means
+	// 32 MiB.
+	Memory int64
+}
+
+// DumpPath writes the archive of the tree at path (not following a
+// symbolic link at path itself) to w.
+func DumpPath(ctx context.Context, w io.Writer, path string) error {
+	var d Dumper
+	return d.DumpPath(ctx, w, path)
+}
+
+// DumpFS writes the archive of the tree at name in fsys to w. To include
+// symbolic links fsys must implement fs.ReadLinkFS (os.DirFS does).
+func DumpFS(ctx context.Context, w io.Writer, fsys fs.FS, name string) error {
+	var d Dumper
+	return d.DumpFS(ctx, w, fsys, name)
+}
+
+// DumpPath writes the archive of the tree at path to w.
+func (d *Dumper) DumpPath(ctx context.Context, w io.Writer, path string) error {
+	return d.dump(ctx, w, osTree{}, path)
+}
+
+// DumpFS writes the archive of the tree at name in fsys to w.
+func (d *Dumper) DumpFS(ctx context.Context, w io.Writer, fsys fs.FS, name string) error {
+	return d.dump(ctx, w, fsTree{fsys}, name)
+}
+
+// tree is what dumping needs of a file system.
+type tree interface {
+	lstat(name string) (fs.FileInfo, error)
+	readDir(name string) ([]dirEntry, error) // sorted by name
+	readLink(name string) (string, error)
+	// open opens a regular file and returns its size and whether its
+	// owner may execute it (Nix's criterion for the executable bit).
+	open(name string) (f io.ReadCloser, size int64, exec bool, err error)
+	join(dir, name string) string
+}
+
+// dirEntry is an entry of a directory: its name and type bits.
+type dirEntry struct {
+	name string
+	mode fs.FileMode
+}
+
+func fromDirEntries(entries []fs.DirEntry) []dirEntry {
+	des := make([]dirEntry, len(entries))
+	for i, e := range entries {
+		des[i] = dirEntry{name: e.Name(), mode: e.Type()}
+	}
+	return des
+}
+
+type fsTree struct{ fsys fs.FS }
+
+func (t fsTree) lstat(name string) (fs.FileInfo, error) { return fs.Lstat(t.fsys, name) }
+func (t fsTree) readDir(name string) ([]dirEntry, error) {
+	entries, err := fs.ReadDir(t.fsys, name)
+	return fromDirEntries(entries), err
+}
+func (t fsTree) readLink(name string) (string, error) { return fs.ReadLink(t.fsys, name) }
+func (fsTree) join(dir, name string) string           { return path.Join(dir, name) }
+
+func (t fsTree) open(name string) (io.ReadCloser, int64, bool, error) {
+	f, err := t.fsys.Open(name)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0, false, err
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, 0, false, errNotRegular(name)
+	}
+	return f, fi.Size(), fi.Mode()&0o100 != 0, nil
+}
+
+func errNotRegular(name string) error {
+	return fmt.Errorf("%s changed while being archived: no longer a regular file", name)
+}
+
+const (
+	// chunkSize is the most a reader reads of a file at once.
+	chunkSize = 1 << 20
+	// jobChunks is how many chunks of a file a reader may read ahead of
+	// the writer.
+	jobChunks = 4
+	// walkAhead is how many nodes the walker may list ahead of the writer.
+	walkAhead = 1024
+)
+
+// item is one node, sent by the walker to the writer in archive order.
+type item struct {
+	hdr Header
+	job *fileJob // regular files
+	err error
+}
+
+// fileJob is a regular file to read. Whoever changes taken from false to
+// true reads it: a reader from the pool, or the writer itself when it gets
+// to a file no reader has started.
+type fileJob struct {
+	fsPath string
+	taken  atomic.Bool
+	out    chan chunk
+}
+
+// chunk is what a reader sends the writer: first the file's metadata, then
+// its contents; or an error.
+type chunk struct {
+	size int64
+	exec bool
+	data []byte
+	err  error
+}
+
+func (d *Dumper) dump(ctx context.Context, w io.Writer, t tree, root string) error {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	readers := d.Readers
+	if readers <= 0 {
+		readers = 4
+	}
+	memory := d.Memory
+	if memory <= 0 {
+		memory = 32 << 20
+	}
+	s := &dumpState{
+		ctx:    ctx,
+		tree:   t,
+		filter: d.Filter,
+		items:  make(chan item, walkAhead),
+		jobs:   make(chan *fileJob, walkAhead),
+		budget: newBudget(memory),
+	}
+	s.bufs.maxHeld = memory
+	defer func() {
+		cancel()
+		s.budget.close()
+		wg.Wait()
+	}()
+	wg.Add(1 + readers)
+	go func() {
+		defer wg.Done()
+		defer close(s.jobs)
+		defer close(s.items)
+		s.walkRoot(root)
+	}()
+	for range readers {
+		go func() {
+			defer wg.Done()
+			s.readLoop()
+		}()
+	}
+	return s.write(NewWriter(w))
+}
+
+type dumpState struct {
+	ctx    context.Context
+	tree   tree
+	filter func(string, fs.FileMode) (bool, error)
+	items  chan item
+	jobs   chan *fileJob
+	budget *budget
+	bufs   bufPool
+}
+
+// send passes an item to the writer; false means the dump was abandoned.
+func (s *dumpState) send(it item) bool {
+	select {
+	case s.items <- it:
+		return true
+	case <-s.ctx.Done():
+		return false
+	}
+}
+
+func (s *dumpState) walkRoot(root string) {
+	fi, err := s.tree.lstat(root)
+	if err != nil {
+		s.send(item{err: err})
+		return
+	}
+	s.walk(root, "/", fi.Mode().Type())
+}
+
+// walk sends the node at fsPath and everything below it, in archive order.
+func (s *dumpState) walk(fsPath, narPath string, mode fs.FileMode) bool {
+	switch {
+	case mode.IsRegular():
+		job := &fileJob{fsPath: fsPath, out: make(chan chunk, jobChunks)}
+		if !s.send(item{hdr: Header{Path: narPath, Type: TypeRegular}, job: job}) {
+			return false
+		}
+		// When the readers are far behind, leave the file to the writer.
+		select {
+		case s.jobs <- job:
+		default:
+		}
+		return true
+	case mode&fs.ModeSymlink != 0:
+		target, err := s.tree.readLink(fsPath)
+		if err != nil {
+			s.send(item{err: err})
+			return false
+		}
+		return s.send(item{hdr: Header{Path: narPath, Type: TypeSymlink, LinkTarget: target}})
+	case mode.IsDir():
+		if !s.send(item{hdr: Header{Path: narPath, Type: TypeDirectory}}) {
+			return false
+		}
+		entries, err := s.tree.readDir(fsPath)
+		if err != nil {
+			s.send(item{err: err})
+			return false
+		}
+		for _, e := range entries {
+			name := e.name
+			child := s.tree.join(fsPath, name)
+			if s.filter != nil {
+				ok, err := s.filter(child, e.mode)
+				if err != nil {
+					s.send(item{err: err})
+					return false
+				}
+				if !ok {
+					continue
+				}
+			}
+			if !s.walk(child, join(narPath, name), e.mode) {
+				return false
+			}
+		}
+		return true
+	default:
+		s.send(item{err: &Error{Offset: -1, Path: narPath, Err: fmt.Errorf("%w: %s is a %v", ErrUnsupported, fsPath, mode)}})
+		return false
+	}
+}
+
+// readLoop is a reader of the pool: it reads files ahead of the writer.
+func (s *dumpState) readLoop() {
+	for job := range s.jobs {
+		if !job.taken.CompareAndSwap(false, true) {
+			continue // the writer got there first
+		}
+		if !s.readJob(job) {
+			return
+		}
+	}
+}
+
+// readJob reads a file into chunks for the writer. It returns false if the
+// dump was abandoned.
+func (s *dumpState) readJob(job *fileJob) bool {
+	send := func(c chunk) bool {
+		select {
+		case job.out <- c:
+			return true
+		case <-s.ctx.Done():
+			s.bufs.put(c.data)
+			return false
+		}
+	}
+	f, size, exec, err := s.tree.open(job.fsPath)
+	if err != nil {
+		return send(chunk{err: err})
+	}
+	defer f.Close()
+	if !send(chunk{size: size, exec: exec}) {
+		return false
+	}
+	for left := size; left > 0; {
+		n := min(left, chunkSize)
+		if !s.budget.acquire(job, n) {
+			return false
+		}
+		buf := s.bufs.get(int(n))
+		if _, err := io.ReadFull(f, buf); err != nil {
+			s.budget.release(n)
+			s.bufs.put(buf)
+			return send(chunk{err: readErr(job.fsPath, err)})
+		}
+		if !send(chunk{data: buf}) {
+			return false
+		}
+		left -= n
+	}
+	return true
+}
+
+func readErr(name string, err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("%s changed while being archived: shorter than its size", name)
+	}
+	return err
+}
+
+// write is the writer: it takes the items in order and encodes them.
+func (s *dumpState) write(nw *Writer) error {
+	for it := range s.items {
+		if it.err != nil {
+			return it.err
+		}
+		if it.job == nil {
+			if err := nw.WriteHeader(&it.hdr); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := s.writeFile(nw, it); err != nil {
+			return err
+		}
+	}
+	if err := s.ctx.Err(); err != nil {
+		return err
+	}
+	return nw.Close()
+}
+
+func (s *dumpState) writeFile(nw *Writer, it item) error {
+	job := it.job
+	if job.taken.CompareAndSwap(false, true) {
+		// No reader started this file: read it here.
+		f, size, exec, err := s.tree.open(job.fsPath)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		it.hdr.Size, it.hdr.Executable = size, exec
+		if err := nw.WriteHeader(&it.hdr); err != nil {
+			return err
+		}
+		n, err := io.Copy(nw, io.LimitReader(f, size))
+		if err == nil && n < size {
+			err = readErr(job.fsPath, io.ErrUnexpectedEOF)
+		}
+		return err
+	}
+	s.budget.setCurrent(job)
+	var c chunk
+	select {
+	case c = <-job.out:
+	case <-s.ctx.Done():
+		return s.ctx.Err()
+	}
+	if c.err != nil {
+		return c.err
+	}
+	it.hdr.Size, it.hdr.Executable = c.size, c.exec
+	if err := nw.WriteHeader(&it.hdr); err != nil {
+		return err
+	}
+	for left := c.size; left > 0; {
+		select {
+		case c = <-job.out:
+		case <-s.ctx.Done():
+			return s.ctx.Err()
+		}
+		if c.err != nil {
+			return c.err
+		}
+		_, err := nw.Write(c.data)
+		n := int64(len(c.data))
+		s.budget.release(n)
+		s.bufs.put(c.data)
+		if err != nil {
+			return err
+		}
+		left -= n
+	}
+	return nil
+}
+
+// budget bounds the bytes read ahead. The file the writer is waiting for
+// is exempt, so a budget full of later files cannot stall the dump.
+type budget struct {
+	mu      sync.Mutex
+	cond    sync.Cond
+	used    int64
+	max     int64
+	current *fileJob
+	closed  bool
+}
+
+func newBudget(max int64) *budget {
+	b := &budget{max: max}
+	b.cond.L = &b.mu
+	return b
+}
+
+func (b *budget) acquire(job *fileJob, n int64) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for b.used+n > b.max && b.current != job && !b.closed {
+		b.cond.Wait()
+	}
+	b.used += n
+	return !b.closed
+}
+
+func (b *budget) release(n int64) {
+	b.mu.Lock()
+	b.used -= n
+	b.mu.Unlock()
+	b.cond.Broadcast()
+}
+
+func (b *budget) setCurrent(job *fileJob) {
+	b.mu.Lock()
+	b.current = job
+	b.mu.Unlock()
+	b.cond.Broadcast()
+}
+
+func (b *budget) close() {
+	b.mu.Lock()
+	b.closed = true
+	b.mu.Unlock()
+	b.cond.Broadcast()
+}
+
+// bufPool recycles chunk buffers by power-of-two size class, from 4 KiB
+// to chunkSize. It keeps at most max bytes of free buffers. (A sync.Pool
+// would lose them at every collection, and fresh buffers cost page faults
+// and zeroing.)
+type bufPool struct {
+	mu      sync.Mutex
+	free    [9][][]byte
+	held    int64
+	maxHeld int64
+}
+
+func sizeClass(n int) int {
+	c := 0
+	for size := 4 << 10; size < n; size <<= 1 {
+		c++
+	}
+	return c
+}
+
+func (p *bufPool) get(n int) []byte {
+	c := sizeClass(n)
+	p.mu.Lock()
+	if k := len(p.free[c]); k > 0 {
+		b := p.free[c][k-1]
+		p.free[c] = p.free[c][:k-1]
+		p.held -= int64(cap(b))
+		p.mu.Unlock()
+		return b[:n]
+	}
+	p.mu.Unlock()
+	return make([]byte, n, (4<<10)<<c)
+}
+
+func (p *bufPool) put(b []byte) {
+	c := sizeClass(cap(b))
+	if b == nil || (4<<10)<<c != cap(b) {
+		return
+	}
+	p.mu.Lock()
+	if p.held+int64(cap(b)) <= p.maxHeld {
+		p.free[c] = append(p.free[c], b)
+		p.held += int64(cap(b))
+	}
+	p.mu.Unlock()
+}

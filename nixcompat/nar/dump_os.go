@@ -1,0 +1,18 @@
+package nar
+
+import (
+	"io/fs"
+	"os"
+)
+
+// osTree is the operating system's file system, addressed by paths.
+type osTree struct{}
+
+func (osTree) lstat(name string) (fs.FileInfo, error) { return os.Lstat(name) }
+func (osTree) readLink(name string) (string, error)   { return os.Readlink(name) }
+func (osTree) join(dir, name string) string {
+	if len(dir) > 0 && dir[len(dir)-1] == '/' {
+		return dir + name
+	}
+	return dir + "/" + name
+}
