@@ -1,0 +1,21 @@
+// Package grpcstore serves castore's blob and directory services over gRPC
+// and connects to such servers, speaking Tvix's tvix.castore.v1 protocol.
+//
+// The server ([Server]) exposes any [castore.BlobService] and
+// [castore.DirectoryService]. It trusts nothing a client sends: every
+// Directory is validated on its own and against the closure it arrives in,
+// a closure must be complete (every subdirectory sent before its parent, with
+// the right size) before any of it is stored, uploads are bounded in size, and
+// optionally every file a Directory names must already be stored with the
+// size the Directory claims.
+//
+// The client ([Dial], [NewBlobClient], [NewDirectoryClient]) implements the
+// same Go interfaces, so a remote store is used like a local one. It trusts
+// nothing the server sends either: blobs are read chunk by chunk against the
+// chunk digests the server lists and against the blob's own digest, and
+// directories are checked against the digests that name them and against the
+// closure they belong to.
+//
+// Store URLs: grpc+unix:///path/to.sock, grpc+http://host:port and
+// grpc+https://host:port.
+package grpcstore
