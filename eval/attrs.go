@@ -1,0 +1,197 @@
+package eval
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/govix/govix/eval/syntax"
+)
+
+// Attr is one attribute of a set.
+type Attr struct {
+	Name  Sym
+	Pos   syntax.Pos // where the attribute was defined (unsafeGetAttrPos)
+	Value Value      // possibly a thunk
+}
+
+// Attrs is an immutable attribute set: attributes sorted by name (byte
+// order, as Nix shows them), each name once. Small sets are searched
+// linearly by symbol, large ones by binary search on the names.
+type Attrs struct {
+	attrs []Attr
+}
+
+// linearMax is the size up to which lookups scan instead of bisecting.
+const linearMax = 8
+
+// Len is the number of attributes.
+func (a *Attrs) Len() int { return len(a.attrs) }
+
+// At returns the i-th attribute in name order.
+func (a *Attrs) At(i int) *Attr { return &a.attrs[i] }
+
+// All returns the attributes in name order; the caller must not modify
+// the slice.
+func (a *Attrs) All() []Attr { return a.attrs }
+
+var emptyAttrs = &Attrs{}
+
+// get returns the attribute named s, or nil.
+func (a *Attrs) get(tab *symbolTable, s Sym) *Attr {
+	if i := a.index(tab, s); i >= 0 {
+		return &a.attrs[i]
+	}
+	return nil
+}
+
+// index returns the position of s in a, or -1.
+func (a *Attrs) index(tab *symbolTable, s Sym) int {
+	attrs := a.attrs
+	if len(attrs) <= linearMax {
+		for i := range attrs {
+			if attrs[i].Name == s {
+				return i
+			}
+		}
+		return -1
+	}
+	names := tab.names
+	name := names[s]
+	lo, hi := 0, len(attrs)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		n := attrs[m].Name
+		if n == s {
+			return m
+		}
+		if names[n] < name {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return -1
+}
+
+// sortAttrs sorts attrs by name.
+func sortAttrs(tab *symbolTable, attrs []Attr) {
+	names := tab.names
+	slices.SortStableFunc(attrs, func(x, y Attr) int {
+		if x.Name == y.Name {
+			return 0
+		}
+		return strings.Compare(names[x.Name], names[y.Name])
+	})
+}
+
+// update returns a // b: the attributes of both, b's winning on equal
+// names. It shares a or b when the other is empty.
+func update(tab *symbolTable, a, b *Attrs) *Attrs {
+	if len(b.attrs) == 0 {
+		return a
+	}
+	if len(a.attrs) == 0 {
+		return b
+	}
+	x, y := a.attrs, b.attrs
+	out := make([]Attr, 0, len(x)+len(y))
+	names := tab.names
+	i, j := 0, 0
+	for i < len(x) && j < len(y) {
+		if x[i].Name == y[j].Name {
+			out = append(out, y[j])
+			i++
+			j++
+		} else if names[x[i].Name] < names[y[j].Name] {
+			out = append(out, x[i])
+			i++
+		} else {
+			out = append(out, y[j])
+			j++
+		}
+	}
+	out = append(out, x[i:]...)
+	out = append(out, y[j:]...)
+	if len(out) == len(y) {
+		// Every attribute of a is overridden.
+		return b
+	}
+	return &Attrs{attrs: slices.Clip(out)}
+}
+
+// AttrsBuilder builds an attribute set from attributes given in any
+// order. Later definitions of a name replace earlier ones.
+type AttrsBuilder struct {
+	ev    *Evaluator
+	attrs []Attr
+}
+
+// NewAttrsBuilder returns a builder with room for n attributes.
+func (ev *Evaluator) NewAttrsBuilder(n int) *AttrsBuilder {
+	return &AttrsBuilder{ev: ev, attrs: make([]Attr, 0, n)}
+}
+
+// Set adds or replaces name = v.
+func (b *AttrsBuilder) Set(name string, v Value) {
+	b.attrs = append(b.attrs, Attr{Name: b.ev.symbols.intern(name), Value: v})
+}
+
+// SetSym adds or replaces an attribute by symbol, with a position.
+func (b *AttrsBuilder) SetSym(name Sym, pos syntax.Pos, v Value) {
+	b.attrs = append(b.attrs, Attr{Name: name, Pos: pos, Value: v})
+}
+
+// Attrs finishes the set; the builder must not be used afterwards. When a
+// name was set several times the last value wins.
+func (b *AttrsBuilder) Attrs() *Attrs {
+	return b.ev.makeAttrs(b.attrs, true)
+}
+
+// makeAttrs sorts attrs (given up by the caller) into a set. With
+// lastWins, duplicates keep the last definition, else the first.
+func (ev *Evaluator) makeAttrs(attrs []Attr, lastWins bool) *Attrs {
+	if len(attrs) == 0 {
+		return emptyAttrs
+	}
+	sortAttrs(ev.symbols, attrs)
+	// Remove duplicates (stable sort keeps definition order).
+	w := 0
+	for r := 0; r < len(attrs); r++ {
+		if w > 0 && attrs[w-1].Name == attrs[r].Name {
+			if lastWins {
+				attrs[w-1] = attrs[r]
+			}
+			continue
+		}
+		attrs[w] = attrs[r]
+		w++
+	}
+	return &Attrs{attrs: attrs[:w:w]}
+}
+
+// Get returns the attribute name of a, or false.
+func (ev *Evaluator) Get(a *Attrs, name string) (Value, bool) {
+	s, ok := ev.symbols.lookup(name)
+	if !ok {
+		return nil, false
+	}
+	if p := a.get(ev.symbols, s); p != nil {
+		return p.Value, true
+	}
+	return nil, false
+}
+
+// SymName returns the name of a symbol.
+func (ev *Evaluator) SymName(s Sym) string { return ev.symbols.names[s] }
+
+// Intern returns the symbol for name.
+func (ev *Evaluator) Intern(name string) Sym { return ev.symbols.intern(name) }
+
+// AttrNames returns the names of a's attributes in order.
+func (ev *Evaluator) AttrNames(a *Attrs) []string {
+	out := make([]string, len(a.attrs))
+	for i, at := range a.attrs {
+		out[i] = ev.symbols.names[at.Name]
+	}
+	return out
+}

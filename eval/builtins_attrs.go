@@ -1,0 +1,211 @@
+package eval
+
+// The attribute set basics the language needs.
+
+func init() {
+	register(
+		&Builtin{Name: "attrNames", Arity: 1, Fn: builtinAttrNames},
+		&Builtin{Name: "attrValues", Arity: 1, Fn: builtinAttrValues},
+		&Builtin{Name: "getAttr", Arity: 2, Fn: builtinGetAttr},
+		&Builtin{Name: "hasAttr", Arity: 2, Fn: builtinHasAttr},
+		&Builtin{Name: "removeAttrs", Arity: 2, Global: true, Fn: builtinRemoveAttrs},
+		&Builtin{Name: "listToAttrs", Arity: 1, Fn: builtinListToAttrs},
+		&Builtin{Name: "mapAttrs", Arity: 2, Fn: builtinMapAttrs},
+		&Builtin{Name: "intersectAttrs", Arity: 2, Fn: builtinIntersectAttrs},
+		&Builtin{Name: "catAttrs", Arity: 2, Fn: builtinCatAttrs},
+		&Builtin{Name: "functionArgs", Arity: 1, Fn: builtinFunctionArgs},
+		&Builtin{Name: "unsafeGetAttrPos", Arity: 2, Fn: builtinUnsafeGetAttrPos},
+	)
+}
+
+func builtinAttrNames(c Call) Value {
+	a := c.Attrs(0)
+	out := make([]Value, len(a.attrs))
+	for i, at := range a.attrs {
+		out[i] = c.Ev.symString(at.Name)
+	}
+	return NewList(out)
+}
+
+// symString returns the name of a symbol as a string value, shared.
+func (ev *Evaluator) symString(s Sym) *String {
+	for int(s) >= len(ev.symStrings) {
+		ev.symStrings = append(ev.symStrings, nil)
+	}
+	if v := ev.symStrings[s]; v != nil {
+		return v
+	}
+	v := Str(ev.symbols.name(s))
+	ev.symStrings[s] = v
+	return v
+}
+
+func builtinAttrValues(c Call) Value {
+	a := c.Attrs(0)
+	out := make([]Value, len(a.attrs))
+	for i, at := range a.attrs {
+		out[i] = at.Value
+	}
+	return NewList(out)
+}
+
+func builtinGetAttr(c Call) Value {
+	name := c.StringNoCtx(0)
+	a := c.Attrs(1)
+	at := c.Get(a, name)
+	if at == nil {
+		c.Ev.pushFrame(frame{kind: frameMsg, p: "in the attribute set under consideration"})
+		c.Errorf(TypeError, "attribute '%s' missing", name)
+	}
+	return c.Ev.force(at.Value)
+}
+
+func builtinHasAttr(c Call) Value {
+	name := c.StringNoCtx(0)
+	a := c.Attrs(1)
+	return mkBool(c.Get(a, name) != nil)
+}
+
+func builtinRemoveAttrs(c Call) Value {
+	a := c.Attrs(0)
+	l := c.List(1)
+	if len(l.elems) == 0 || len(a.attrs) == 0 {
+		return a
+	}
+	remove := make(map[Sym]bool, len(l.elems))
+	for _, e := range l.elems {
+		s := c.ForceString(e, "while evaluating the values of the second argument passed to builtins.removeAttrs")
+		if s.ctx != nil {
+			c.Errorf(EvalError, "the string '%s' is not allowed to refer to a store path (such as '%s')", s.s, c.Ev.showContextElem(s.ctx.elems[0]))
+		}
+		if sym, ok := c.Ev.symbols.lookup(s.s); ok {
+			remove[sym] = true
+		}
+	}
+	out := make([]Attr, 0, len(a.attrs))
+	for _, at := range a.attrs {
+		if !remove[at.Name] {
+			out = append(out, at)
+		}
+	}
+	if len(out) == len(a.attrs) {
+		return a
+	}
+	if len(out) == 0 {
+		return emptyAttrs
+	}
+	return &Attrs{attrs: out}
+}
+
+func builtinListToAttrs(c Call) Value {
+	ev := c.Ev
+	l := c.List(0)
+	attrs := make([]Attr, 0, len(l.elems))
+	for _, e := range l.elems {
+		pair := c.ForceAttrs(e, "while evaluating an element of the list passed to builtins.listToAttrs")
+		n := pair.get(ev.symbols, ev.s.name)
+		if n == nil {
+			ev.pushFrame(frame{kind: frameMsg, p: "in a {name=...; value=...;} pair"})
+			c.Errorf(TypeError, "attribute 'name' missing")
+		}
+		ns := c.ForceString(n.Value, "while evaluating the `name` attribute of an element of the list passed to builtins.listToAttrs")
+		if ns.ctx != nil {
+			c.Errorf(EvalError, "the string '%s' is not allowed to refer to a store path (such as '%s')", ns.s, ev.showContextElem(ns.ctx.elems[0]))
+		}
+		// The value is looked up only for the first definition of each
+		// name (below); keep the pair for now.
+		attrs = append(attrs, Attr{Name: ev.symbols.intern(ns.s), Value: pair})
+	}
+	set := ev.makeAttrs(attrs, false)
+	for i := range set.attrs {
+		pair := set.attrs[i].Value.(*Attrs)
+		v := pair.get(ev.symbols, ev.s.value)
+		if v == nil {
+			ev.pushFrame(frame{kind: frameMsg, p: "in a {name=...; value=...;} pair"})
+			c.Errorf(TypeError, "attribute 'value' missing")
+		}
+		set.attrs[i].Value = v.Value
+		set.attrs[i].Pos = v.Pos
+	}
+	return set
+}
+
+func builtinMapAttrs(c Call) Value {
+	ev := c.Ev
+	a := c.Attrs(1)
+	if len(a.attrs) == 0 {
+		return a
+	}
+	f := c.Args[0]
+	out := make([]Attr, len(a.attrs))
+	for i, at := range a.attrs {
+		out[i] = Attr{Name: at.Name, Pos: at.Pos, Value: &Thunk{env: appEnv, v: &app2Node{f: f, a: ev.symString(at.Name), b: at.Value}}}
+	}
+	return &Attrs{attrs: out}
+}
+
+func builtinIntersectAttrs(c Call) Value {
+	a := c.Attrs(0)
+	b := c.Attrs(1)
+	var out []Attr
+	if len(a.attrs) < len(b.attrs) {
+		for _, at := range a.attrs {
+			if bt := b.get(c.Ev.symbols, at.Name); bt != nil {
+				out = append(out, *bt)
+			}
+		}
+	} else {
+		for _, bt := range b.attrs {
+			if a.get(c.Ev.symbols, bt.Name) != nil {
+				out = append(out, bt)
+			}
+		}
+	}
+	if len(out) == 0 {
+		return emptyAttrs
+	}
+	return &Attrs{attrs: out}
+}
+
+func builtinCatAttrs(c Call) Value {
+	name := c.StringNoCtx(0)
+	l := c.List(1)
+	sym := c.Sym(name)
+	var out []Value
+	for _, e := range l.elems {
+		a := c.ForceAttrs(e, "while evaluating an element in the list passed as second argument to builtins.catAttrs")
+		if at := a.get(c.Ev.symbols, sym); at != nil {
+			out = append(out, at.Value)
+		}
+	}
+	return NewList(out)
+}
+
+func builtinFunctionArgs(c Call) Value {
+	v := c.Force(0)
+	switch f := v.(type) {
+	case *PrimOp, *PrimOpApp:
+		return emptyAttrs
+	case *Lambda:
+		if !f.fn.hasForms {
+			return emptyAttrs
+		}
+		attrs := make([]Attr, len(f.fn.formals))
+		for i, fm := range f.fn.formals {
+			attrs[i] = Attr{Name: fm.name, Pos: fm.at, Value: mkBool(fm.def != nil)}
+		}
+		return c.Ev.makeAttrs(attrs, true)
+	}
+	c.Errorf(TypeError, "'functionArgs' requires a function")
+	return nil
+}
+
+func builtinUnsafeGetAttrPos(c Call) Value {
+	name := c.StringNoCtx(0)
+	a := c.Attrs(1)
+	at := c.Get(a, name)
+	if at == nil {
+		return vNull
+	}
+	return c.Ev.posValue(at.Pos)
+}

@@ -1,0 +1,221 @@
+package eval
+
+import (
+	"github.com/govix/govix/eval/syntax"
+)
+
+// callNode is function application f a b c (applied one at a time).
+type callNode struct {
+	at   syntax.Pos
+	fn   node
+	args []node
+}
+
+func (n *callNode) pos() syntax.Pos { return n.at }
+func (n *callNode) eval(ev *Evaluator, env *Env) Value {
+	f := n.fn.eval(ev, env)
+	if len(n.args) == 1 {
+		return ev.call1(f, ev.lazy(n.args[0], env), n.at)
+	}
+	base := len(ev.args)
+	for _, a := range n.args {
+		ev.args = append(ev.args, ev.lazy(a, env))
+	}
+	return ev.callStack(f, base, n.at)
+}
+
+// call1 applies the forced function f to one argument.
+func (ev *Evaluator) call1(f Value, arg Value, pos syntax.Pos) Value {
+	switch fn := f.(type) {
+	case *Lambda:
+		return ev.callLambda(fn, arg, pos)
+	case *PrimOp:
+		if fn.b.Arity == 1 {
+			base := len(ev.args)
+			ev.args = append(ev.args, arg)
+			v := ev.callBuiltin(fn.b, ev.args[base:], pos)
+			ev.args[base] = nil
+			ev.args = ev.args[:base]
+			return v
+		}
+	}
+	base := len(ev.args)
+	ev.args = append(ev.args, arg)
+	return ev.callStack(f, base, pos)
+}
+
+// callStack applies f to the arguments ev.args[base:], which it pops.
+func (ev *Evaluator) callStack(f Value, base int, pos syntax.Pos) Value {
+	end := len(ev.args)
+	i := base
+	for i < end {
+		switch fn := f.(type) {
+		case *Lambda:
+			f = ev.callLambda(fn, ev.args[i], pos)
+			i++
+		case *PrimOp:
+			ar := fn.b.Arity
+			if end-i < ar {
+				f = &PrimOpApp{op: fn, args: append([]Value(nil), ev.args[i:end]...)}
+				i = end
+				continue
+			}
+			f = ev.callBuiltin(fn.b, ev.args[i:i+ar], pos)
+			i += ar
+		case *PrimOpApp:
+			ar := fn.op.b.Arity
+			need := ar - len(fn.args)
+			if end-i < need {
+				args := make([]Value, 0, len(fn.args)+end-i)
+				args = append(args, fn.args...)
+				args = append(args, ev.args[i:end]...)
+				f = &PrimOpApp{op: fn.op, args: args}
+				i = end
+				continue
+			}
+			// Gather all arguments on top of the stack.
+			top := len(ev.args)
+			ev.args = append(ev.args, fn.args...)
+			ev.args = append(ev.args, ev.args[i:i+need]...)
+			f = ev.callBuiltin(fn.op.b, ev.args[top:], pos)
+			clear(ev.args[top:])
+			ev.args = ev.args[:top]
+			i += need
+		case *Attrs:
+			f = ev.callFunctor(fn, ev.args[i], pos)
+			i++
+		default:
+			ev.raise(TypeError, pos, "attempt to call something which is not a function but %s: %s",
+				showType(f), ev.errorValue(f))
+		}
+	}
+	clear(ev.args[base:end])
+	ev.args = ev.args[:base]
+	return f
+}
+
+// callFunctor calls a set with a __functor attribute: functor self arg.
+func (ev *Evaluator) callFunctor(a *Attrs, arg Value, pos syntax.Pos) Value {
+	fa := a.get(ev.symbols, ev.s.functor)
+	if fa == nil {
+		ev.raise(TypeError, pos, "attempt to call something which is not a function but %s: %s",
+			showType(a), ev.errorValue(a))
+	}
+	ev.pushFrame(frame{kind: frameFunctor, pos: pos})
+	f := ev.force(fa.Value)
+	base := len(ev.args)
+	ev.args = append(ev.args, a, arg)
+	v := ev.callStack(f, base, fa.Pos)
+	ev.popFrame()
+	return v
+}
+
+// callLambda applies a closure to its argument.
+func (ev *Evaluator) callLambda(l *Lambda, arg Value, pos syntax.Pos) Value {
+	fn := l.fn
+	if ev.callDepth >= ev.maxCallDepth {
+		ev.stackOverflow(pos)
+	}
+	ev.callDepth++
+	env := newEnv(l.env, fn.nslots)
+	if !fn.hasForms {
+		env.vals[0] = arg
+	} else {
+		ev.bindFormals(fn, env, arg, pos)
+	}
+	ev.frames = append(ev.frames, frame{kind: frameLambda, pos: pos, p: fn})
+	if ev.cancelCheck++; ev.cancelCheck&0xffff == 0 {
+		ev.checkInterrupt()
+	}
+	v := fn.body.eval(ev, env)
+	ev.frames = ev.frames[:len(ev.frames)-1]
+	ev.callDepth--
+	return v
+}
+
+// bindFormals matches a set argument against a { a, b ? d, ... } pattern.
+func (ev *Evaluator) bindFormals(fn *lambdaNode, env *Env, arg Value, pos syntax.Pos) {
+	argv := ev.force(arg)
+	attrs, ok := argv.(*Attrs)
+	if !ok {
+		ev.pushFrame(frame{kind: frameCallSite, pos: pos})
+		ev.pushFrame(frame{kind: frameMsg, pos: fn.at, p: "while evaluating the value passed for the lambda argument"})
+		ev.typeError(fn.at, "a set", argv)
+	}
+	if fn.param >= 0 {
+		env.vals[fn.param] = argv
+	}
+	used := 0
+	for i := range fn.formals {
+		f := &fn.formals[i]
+		if a := attrs.get(ev.symbols, f.name); a != nil {
+			env.vals[f.slot] = a.Value
+			used++
+		} else if f.def != nil {
+			env.vals[f.slot] = ev.lazy(f.def, env)
+		} else {
+			ev.pushFrame(frame{kind: frameCallSite, pos: pos})
+			ev.raise(TypeError, fn.at, "function '%s' called without required argument '%s'",
+				fn.displayName(), ev.symbols.name(f.name))
+		}
+	}
+	if !fn.ellipsis && used != len(attrs.attrs) {
+		for _, a := range attrs.attrs {
+			if !fn.hasFormal(a.Name) {
+				names := make([]string, len(fn.formals))
+				for i, f := range fn.formals {
+					names[i] = ev.symbols.name(f.name)
+				}
+				ev.pushFrame(frame{kind: frameCallSite, pos: pos})
+				e := ev.newError(TypeError, fn.at, "function '"+fn.displayName()+"' called with unexpected argument '"+
+					ev.symbols.name(a.Name)+"'")
+				e.Suggestions = suggest(names, ev.symbols.name(a.Name))
+				panic(e)
+			}
+		}
+	}
+}
+
+func (fn *lambdaNode) displayName() string {
+	if fn.name == "" {
+		return "anonymous lambda"
+	}
+	return fn.name
+}
+
+func (fn *lambdaNode) hasFormal(s Sym) bool {
+	for i := range fn.formals {
+		if fn.formals[i].name == s {
+			return true
+		}
+	}
+	return false
+}
+
+// callBuiltin runs a builtin on exactly Arity arguments.
+func (ev *Evaluator) callBuiltin(b *Builtin, args []Value, pos syntax.Pos) Value {
+	if ev.callDepth >= ev.maxCallDepth {
+		ev.stackOverflow(pos)
+	}
+	ev.callDepth++
+	ev.frames = append(ev.frames, frame{kind: frameBuiltin, pos: pos, p: b})
+	v := b.Fn(Call{Ev: ev, Args: args, Pos: pos, b: b})
+	if t, ok := v.(*Thunk); ok {
+		v = ev.force(t)
+	}
+	ev.frames = ev.frames[:len(ev.frames)-1]
+	ev.callDepth--
+	return v
+}
+
+// Apply calls the function f on args and returns the forced result. It
+// panics with *Error on evaluation errors (for use inside builtins).
+func (ev *Evaluator) apply(f Value, pos syntax.Pos, args ...Value) Value {
+	f = ev.force(f)
+	if len(args) == 1 {
+		return ev.call1(f, args[0], pos)
+	}
+	base := len(ev.args)
+	ev.args = append(ev.args, args...)
+	return ev.callStack(f, base, pos)
+}

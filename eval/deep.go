@@ -1,0 +1,44 @@
+package eval
+
+import "github.com/govix/govix/eval/syntax"
+
+// forceDeep evaluates v and everything inside it (deepSeq, --strict).
+// Sets and lists already visited are skipped, so cyclic values end.
+func (ev *Evaluator) forceDeep(v Value) {
+	ev.forceDeepRec(v, map[any]struct{}{}, syntax.NoPos)
+}
+
+func (ev *Evaluator) forceDeepRec(v Value, seen map[any]struct{}, pos syntax.Pos) {
+	ev.enterDeep(pos)
+	v = ev.force(v)
+	switch x := v.(type) {
+	case *Attrs:
+		if _, ok := seen[x]; ok || len(x.attrs) == 0 {
+			break
+		}
+		seen[x] = struct{}{}
+		for _, a := range x.attrs {
+			if t, ok := a.Value.(*Thunk); ok && t.env == nil {
+				if _, deep := t.v.(*Attrs); !deep {
+					if _, deep := t.v.(*List); !deep {
+						continue
+					}
+				}
+			}
+			ev.pushFrame(frame{kind: frameAttr, pos: a.Pos, p: a.Name})
+			ev.forceDeepRec(a.Value, seen, a.Pos)
+			ev.popFrame()
+		}
+	case *List:
+		if _, ok := seen[x]; ok || len(x.elems) == 0 {
+			break
+		}
+		seen[x] = struct{}{}
+		for i, e := range x.elems {
+			ev.pushFrame(frame{kind: frameListIndex, n: i})
+			ev.forceDeepRec(e, seen, pos)
+			ev.popFrame()
+		}
+	}
+	ev.leaveDeep()
+}

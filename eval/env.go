@@ -1,0 +1,161 @@
+package eval
+
+import "github.com/govix/govix/eval/syntax"
+
+// Env is a runtime environment: the values of one scope's variables (a
+// lambda's arguments, a let's or rec set's bindings, a with's set) and the
+// enclosing environment. The compiler resolves every variable to a
+// (depth, index) pair, so lookups never search by name.
+type Env struct {
+	up   *Env
+	vals []Value
+}
+
+// Small environments are allocated together with their slots, in one
+// allocation; these types exist only for that.
+type (
+	env1 struct {
+		Env
+		a [1]Value
+	}
+	env2 struct {
+		Env
+		a [2]Value
+	}
+	env3 struct {
+		Env
+		a [3]Value
+	}
+	env4 struct {
+		Env
+		a [4]Value
+	}
+)
+
+// newEnv returns an environment with n empty slots under up.
+func newEnv(up *Env, n int) *Env {
+	switch n {
+	case 0:
+		return &Env{up: up}
+	case 1:
+		e := &env1{}
+		e.up = up
+		e.vals = e.a[:]
+		return &e.Env
+	case 2:
+		e := &env2{}
+		e.up = up
+		e.vals = e.a[:]
+		return &e.Env
+	case 3:
+		e := &env3{}
+		e.up = up
+		e.vals = e.a[:]
+		return &e.Env
+	case 4:
+		e := &env4{}
+		e.up = up
+		e.vals = e.a[:]
+		return &e.Env
+	}
+	return &Env{up: up, vals: make([]Value, n)}
+}
+
+// Thunk is a delayed computation: code and the environment to run it in,
+// replaced by the result once forced. It is three words: while env is
+// non-nil, v holds the code (a node); afterwards env is nil and v holds the
+// value, so a forced thunk keeps nothing else alive.
+//
+// While a thunk is being forced its code is replaced by the black hole, so
+// forcing it again from inside is reported as infinite recursion; the
+// original code is kept on the evaluator's forcing stack. When the
+// evaluation fails, the thunk remembers the error (as Nix does since 2.34)
+// and raises it again when forced.
+type Thunk struct {
+	env *Env
+	v   Value
+}
+
+// NewThunk returns a thunk that applies f to arg when forced (the lazy
+// application builtins such as map use).
+func NewThunk(f, arg Value) *Thunk {
+	return &Thunk{env: appEnv, v: &appNode{f: f, arg: arg}}
+}
+
+// appEnv is the (unused, non-nil) environment of application thunks.
+var appEnv = &Env{}
+
+// IsEvaluated reports whether the thunk has been forced.
+func (t *Thunk) IsEvaluated() bool { return t.env == nil }
+
+// forcingEntry remembers a thunk being forced and its code.
+type forcingEntry struct {
+	t    *Thunk
+	code node
+	env  *Env
+}
+
+// Force evaluates v to weak head normal form: if it is a thunk, its value.
+// It panics with an *Error on evaluation errors; use it only inside
+// builtins and other code running under the evaluator.
+func (ev *Evaluator) force(v Value) Value {
+	if t, ok := v.(*Thunk); ok {
+		if t.env == nil {
+			return t.v
+		}
+		return ev.forceThunk(t)
+	}
+	return v
+}
+
+func (ev *Evaluator) forceThunk(t *Thunk) Value {
+	code, ok := t.v.(node)
+	if !ok {
+		// Evaluated by a nested force (impossible) or corrupt.
+		return t.v
+	}
+	if code == theBlackhole {
+		ev.infiniteRecursion(t)
+	}
+	env := t.env
+	if len(ev.forcing) >= ev.maxForceDepth {
+		ev.stackOverflow(code.pos())
+	}
+	ev.forcing = append(ev.forcing, forcingEntry{t: t, code: code, env: env})
+	t.v = theBlackhole
+	v := code.eval(ev, env)
+	ev.forcing = ev.forcing[:len(ev.forcing)-1]
+	t.v = v
+	t.env = nil
+	return v
+}
+
+// markFailed is called when an error unwinds past thunks being forced:
+// each of them fails with the error from now on.
+func (ev *Evaluator) unwindForcing(height int, err *Error) {
+	for i := len(ev.forcing) - 1; i >= height; i-- {
+		e := ev.forcing[i]
+		if err == nil || err.Kind == Interrupted {
+			// Restore the code: forcing again evaluates again.
+			e.t.v = e.code
+		} else {
+			e.t.v = &failedNode{err: err, at: e.code.pos()}
+		}
+		e.t.env = e.env
+		ev.forcing[i] = forcingEntry{}
+	}
+	ev.forcing = ev.forcing[:height]
+}
+
+// infiniteRecursion reports a thunk forced while it is being forced, at
+// the position of its code.
+func (ev *Evaluator) infiniteRecursion(t *Thunk) {
+	pos := syntax.NoPos
+	for i := len(ev.forcing) - 1; i >= 0; i-- {
+		if ev.forcing[i].t == t {
+			pos = ev.forcing[i].code.pos()
+			break
+		}
+	}
+	ev.raise(InfiniteRecursion, pos, "infinite recursion encountered")
+}

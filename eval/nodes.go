@@ -1,0 +1,328 @@
+package eval
+
+import (
+	"github.com/govix/govix/eval/syntax"
+)
+
+// node is compiled code: an expression whose variables are resolved to
+// environment slots. eval returns the expression's value in weak head
+// normal form (never an unevaluated thunk). Nodes are immutable and
+// shared by every evaluation of the same source.
+//
+// The evaluator is a tree-walker over these nodes ("closure
+// compilation" with method values instead of closures): each node is a
+// small struct and eval is one interface call, which in Go is as fast as a
+// bytecode switch and needs no separate operand stack.
+type node interface {
+	eval(ev *Evaluator, env *Env) Value
+	pos() syntax.Pos
+}
+
+// lazy returns the value of n without evaluating it: constants,
+// variables and functions directly (as Nix's maybeThunk), anything else
+// as a new thunk.
+func (ev *Evaluator) lazy(n node, env *Env) Value {
+	switch n := n.(type) {
+	case *constNode:
+		return n.v
+	case *localVar:
+		if v := env.vals[n.idx]; v != nil {
+			return v
+		}
+	case *upVar:
+		e := env.up
+		for d := n.depth - 1; d > 0; d-- {
+			e = e.up
+		}
+		if v := e.vals[n.idx]; v != nil {
+			return v
+		}
+	case *lambdaNode:
+		return &Lambda{fn: n, env: env}
+	}
+	return &Thunk{env: env, v: n}
+}
+
+// constNode is a literal or a global constant. Globals such as
+// `derivation` may be thunks, hence the force.
+type constNode struct {
+	at syntax.Pos
+	v  Value
+}
+
+func (n *constNode) pos() syntax.Pos { return n.at }
+func (n *constNode) eval(ev *Evaluator, env *Env) Value {
+	if t, ok := n.v.(*Thunk); ok {
+		return ev.force(t)
+	}
+	return n.v
+}
+
+// localVar is a variable of the innermost environment.
+type localVar struct {
+	at  syntax.Pos
+	idx int
+}
+
+func (n *localVar) pos() syntax.Pos { return n.at }
+func (n *localVar) eval(ev *Evaluator, env *Env) Value {
+	v := env.vals[n.idx]
+	if t, ok := v.(*Thunk); ok {
+		if t.env == nil {
+			return t.v
+		}
+		return ev.forceThunk(t)
+	}
+	return v
+}
+
+// upVar is a variable depth environments up.
+type upVar struct {
+	at    syntax.Pos
+	depth int
+	idx   int
+}
+
+func (n *upVar) pos() syntax.Pos { return n.at }
+func (n *upVar) eval(ev *Evaluator, env *Env) Value {
+	e := env.up
+	for d := n.depth - 1; d > 0; d-- {
+		e = e.up
+	}
+	v := e.vals[n.idx]
+	if t, ok := v.(*Thunk); ok {
+		if t.env == nil {
+			return t.v
+		}
+		return ev.forceThunk(t)
+	}
+	return v
+}
+
+// withVar is a variable not bound statically: it is looked up in the sets
+// of the enclosing `with`s, innermost first.
+type withVar struct {
+	at    syntax.Pos
+	name  Sym
+	withs []int // depths of the with environments, innermost first
+}
+
+func (n *withVar) pos() syntax.Pos { return n.at }
+func (n *withVar) eval(ev *Evaluator, env *Env) Value {
+	depth := 0
+	e := env
+	for _, d := range n.withs {
+		for ; depth < d; depth++ {
+			e = e.up
+		}
+		attrs := ev.withAttrs(e)
+		if a := attrs.get(ev.symbols, n.name); a != nil {
+			return ev.force(a.Value)
+		}
+	}
+	ev.raise(UndefinedVar, n.at, "undefined variable '%s'", ev.symbols.name(n.name))
+	return nil
+}
+
+// withAttrs forces the set of a with environment.
+func (ev *Evaluator) withAttrs(e *Env) *Attrs {
+	v := e.vals[0]
+	if a, ok := v.(*Attrs); ok {
+		return a
+	}
+	w := e.vals[1].(*withNode)
+	v = ev.force(v)
+	a, ok := v.(*Attrs)
+	if !ok {
+		ev.pushFrame(frame{kind: frameMsg, pos: w.env.pos(), p: "while evaluating the first subexpression of a with expression"})
+		ev.typeError(w.env.pos(), "a set", v)
+	}
+	e.vals[0] = a
+	return a
+}
+
+// withNode is `with e; body`. Its environment has two slots: the set
+// (lazily evaluated; replaced by the forced set on first lookup) and the
+// node itself, for error messages.
+type withNode struct {
+	at   syntax.Pos
+	env  node
+	body node
+}
+
+func (n *withNode) pos() syntax.Pos { return n.at }
+func (n *withNode) eval(ev *Evaluator, env *Env) Value {
+	e := newEnv(env, 2)
+	e.vals[0] = ev.lazy(n.env, env)
+	e.vals[1] = n
+	return n.body.eval(ev, e)
+}
+
+// ifNode is `if c then a else b`.
+type ifNode struct {
+	at               syntax.Pos
+	cond, then, els_ node
+}
+
+func (n *ifNode) pos() syntax.Pos { return n.at }
+func (n *ifNode) eval(ev *Evaluator, env *Env) Value {
+	if ev.evalBool(n.cond, env, "while evaluating a branch condition") {
+		return n.then.eval(ev, env)
+	}
+	return n.els_.eval(ev, env)
+}
+
+// evalBool evaluates n and requires a Boolean.
+func (ev *Evaluator) evalBool(n node, env *Env, ctx string) bool {
+	v := n.eval(ev, env)
+	if b, ok := v.(Bool); ok {
+		return bool(b)
+	}
+	ev.pushFrame(frame{kind: frameMsg, pos: n.pos(), p: ctx})
+	ev.typeError(n.pos(), "a Boolean", v)
+	return false
+}
+
+// assertNode is `assert c; body`.
+type assertNode struct {
+	at   syntax.Pos
+	cond node
+	body node
+	text string // the condition as Nix shows it
+}
+
+func (n *assertNode) pos() syntax.Pos { return n.at }
+func (n *assertNode) eval(ev *Evaluator, env *Env) Value {
+	if !ev.evalBool(n.cond, env, "in the condition of the assert statement") {
+		if eq, ok := n.cond.(*eqNode); ok && !eq.neg {
+			ev.pushFrame(frame{kind: frameMsg, pos: n.at, p: "while evaluating the condition of the assertion '" + n.text + "'"})
+			ev.assertEqValues(eq.a.eval(ev, env), eq.b.eval(ev, env), eq.at)
+			ev.popFrame()
+		}
+		ev.raise(AssertionError, n.at, "assertion '%s' failed", n.text)
+	}
+	return n.body.eval(ev, env)
+}
+
+// listNode is [ e1 e2 ... ].
+type listNode struct {
+	at    syntax.Pos
+	elems []node
+}
+
+func (n *listNode) pos() syntax.Pos { return n.at }
+func (n *listNode) eval(ev *Evaluator, env *Env) Value {
+	vals := make([]Value, len(n.elems))
+	for i, e := range n.elems {
+		vals[i] = ev.lazy(e, env)
+	}
+	return &List{elems: vals}
+}
+
+// lambdaNode is a function expression; evaluating it makes a closure.
+type lambdaNode struct {
+	at       syntax.Pos
+	name     string // the name it is bound to, for messages
+	param    int    // slot of the plain or @ parameter, -1 if none
+	pname    string // its name
+	formals  []formal
+	hasForms bool // { ... } pattern
+	ellipsis bool
+	nslots   int
+	body     node
+}
+
+// formal is one { name ? default } of a pattern.
+type formal struct {
+	at   syntax.Pos
+	name Sym
+	def  node // nil without default
+	slot int
+}
+
+func (n *lambdaNode) pos() syntax.Pos { return n.at }
+func (n *lambdaNode) eval(ev *Evaluator, env *Env) Value {
+	return &Lambda{fn: n, env: env}
+}
+
+// letNode is `let bindings in body`. The bindings' slots come first in
+// the new environment, then the sources of `inherit (e)` clauses.
+type letNode struct {
+	at     syntax.Pos
+	values []node // one per slot, evaluated lazily in the new environment
+	body   node
+}
+
+func (n *letNode) pos() syntax.Pos { return n.at }
+func (n *letNode) eval(ev *Evaluator, env *Env) Value {
+	e := newEnv(env, len(n.values))
+	for i, v := range n.values {
+		e.vals[i] = ev.lazy(v, e)
+	}
+	return n.body.eval(ev, e)
+}
+
+// curPosNode is __curPos: a set { file, line, column } built once.
+type curPosNode struct {
+	at syntax.Pos
+}
+
+func (n *curPosNode) pos() syntax.Pos { return n.at }
+func (n *curPosNode) eval(ev *Evaluator, env *Env) Value {
+	return ev.posValue(n.at)
+}
+
+// blackholeNode is the code of a thunk being forced.
+type blackholeNode struct{}
+
+var theBlackhole = &blackholeNode{}
+
+func (n *blackholeNode) pos() syntax.Pos { return syntax.NoPos }
+func (n *blackholeNode) eval(ev *Evaluator, env *Env) Value {
+	ev.raise(InfiniteRecursion, syntax.NoPos, "infinite recursion encountered")
+	return nil
+}
+
+// failedNode is the code of a thunk whose evaluation failed: forcing it
+// again raises the same error.
+type failedNode struct {
+	err *Error
+	at  syntax.Pos
+}
+
+func (n *failedNode) pos() syntax.Pos { return n.at }
+func (n *failedNode) eval(ev *Evaluator, env *Env) Value {
+	panic(n.err)
+}
+
+// appNode is the code of a thunk applying a function to an argument
+// (builtins such as map build these).
+type appNode struct {
+	f, arg Value
+}
+
+func (n *appNode) pos() syntax.Pos { return syntax.NoPos }
+func (n *appNode) eval(ev *Evaluator, env *Env) Value {
+	return ev.call1(ev.force(n.f), n.arg, syntax.NoPos)
+}
+
+// app2Node is the code of a thunk applying f to two arguments
+// (mapAttrs).
+type app2Node struct {
+	f, a, b Value
+}
+
+func (n *app2Node) pos() syntax.Pos { return syntax.NoPos }
+func (n *app2Node) eval(ev *Evaluator, env *Env) Value {
+	return ev.apply(n.f, syntax.NoPos, n.a, n.b)
+}
+
+// primopThunkNode computes a builtin constant (arity 0) on first use.
+type primopThunkNode struct {
+	b *Builtin
+}
+
+func (n *primopThunkNode) pos() syntax.Pos { return syntax.NoPos }
+func (n *primopThunkNode) eval(ev *Evaluator, env *Env) Value {
+	return ev.force(n.b.Fn(Call{Ev: ev, b: n.b}))
+}

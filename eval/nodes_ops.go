@@ -1,0 +1,317 @@
+package eval
+
+import (
+	"math"
+	"strings"
+
+	"github.com/govix/govix/eval/syntax"
+)
+
+// notNode is !x.
+type notNode struct {
+	at syntax.Pos
+	x  node
+}
+
+func (n *notNode) pos() syntax.Pos { return n.at }
+func (n *notNode) eval(ev *Evaluator, env *Env) Value {
+	return mkBool(!ev.evalBool(n.x, env, "in the argument of '!'"))
+}
+
+// logicNode is &&, || or ->.
+type logicNode struct {
+	at   syntax.Pos
+	op   syntax.Op
+	a, b node
+}
+
+func (n *logicNode) pos() syntax.Pos { return n.at }
+func (n *logicNode) eval(ev *Evaluator, env *Env) Value {
+	switch n.op {
+	case syntax.OpAnd:
+		return mkBool(ev.evalBool(n.a, env, "in the left operand of '&&'") &&
+			ev.evalBool(n.b, env, "in the right operand of '&&'"))
+	case syntax.OpOr:
+		return mkBool(ev.evalBool(n.a, env, "in the left operand of '||'") ||
+			ev.evalBool(n.b, env, "in the right operand of '||'"))
+	default: // OpImpl
+		return mkBool(!ev.evalBool(n.a, env, "in the left operand of '->'") ||
+			ev.evalBool(n.b, env, "in the right operand of '->'"))
+	}
+}
+
+// eqNode is == (or != when neg).
+type eqNode struct {
+	at   syntax.Pos
+	a, b node
+	neg  bool
+}
+
+func (n *eqNode) pos() syntax.Pos { return n.at }
+func (n *eqNode) eval(ev *Evaluator, env *Env) Value {
+	a := n.a.eval(ev, env)
+	b := n.b.eval(ev, env)
+	return mkBool(ev.eqValues(a, b, n.at) != n.neg)
+}
+
+// concatNode is a ++ b.
+type concatNode struct {
+	at   syntax.Pos
+	a, b node
+}
+
+func (n *concatNode) pos() syntax.Pos { return n.at }
+func (n *concatNode) eval(ev *Evaluator, env *Env) Value {
+	a := ev.evalList(n.a, env, "in the left operand of '++'")
+	b := ev.evalList(n.b, env, "in the right operand of '++'")
+	if len(a.elems) == 0 {
+		return b
+	}
+	if len(b.elems) == 0 {
+		return a
+	}
+	elems := make([]Value, len(a.elems)+len(b.elems))
+	copy(elems, a.elems)
+	copy(elems[len(a.elems):], b.elems)
+	return &List{elems: elems}
+}
+
+// evalList evaluates n and requires a list.
+func (ev *Evaluator) evalList(n node, env *Env, ctx string) *List {
+	v := n.eval(ev, env)
+	if l, ok := v.(*List); ok {
+		return l
+	}
+	ev.pushFrame(frame{kind: frameMsg, pos: n.pos(), p: ctx})
+	ev.typeError(n.pos(), "a list", v)
+	return nil
+}
+
+// addNode is a + b: numbers add, strings and paths concatenate (Nix's
+// ExprConcatStrings with two operands).
+type addNode struct {
+	at   syntax.Pos
+	a, b node
+}
+
+func (n *addNode) pos() syntax.Pos { return n.at }
+func (n *addNode) eval(ev *Evaluator, env *Env) Value {
+	a := n.a.eval(ev, env)
+	b := n.b.eval(ev, env)
+	switch x := a.(type) {
+	case Int:
+		switch y := b.(type) {
+		case Int:
+			s := x + y
+			if (s > x) != (y > 0) {
+				ev.raise(EvalError, n.b.pos(), "integer overflow in adding %d + %d", x, y)
+			}
+			return s
+		case Float:
+			return Float(x) + y
+		}
+		ev.raise(EvalError, n.b.pos(), "cannot add %s to an integer", showType(b))
+	case Float:
+		switch y := b.(type) {
+		case Int:
+			return x + Float(y)
+		case Float:
+			return x + y
+		}
+		ev.raise(EvalError, n.b.pos(), "cannot add %s to a float", showType(b))
+	case Path:
+		s, ctx := ev.coerceToString(n.b.pos(), b, "while evaluating a path segment", false, false, true)
+		if ctx != nil {
+			ev.raise(EvalError, n.at, "a string that refers to a store path cannot be appended to a path")
+		}
+		return Path(canonPath(string(x) + s))
+	case *String:
+		s, ctx := ev.coerceToString(n.b.pos(), b, "while evaluating a path segment", false, true, true)
+		if s == "" {
+			return a
+		}
+		if x.s == "" && ctx == x.ctx {
+			if bs, ok := b.(*String); ok {
+				return bs
+			}
+		}
+		return &String{s: x.s + s, ctx: mergeContext(x.ctx, ctx)}
+	}
+	s1, c1 := ev.coerceToString(n.a.pos(), a, "while evaluating a path segment", false, true, false)
+	s2, c2 := ev.coerceToString(n.b.pos(), b, "while evaluating a path segment", false, true, true)
+	return NewString(s1+s2, mergeContext(c1, c2))
+}
+
+// interpNode is a string with interpolations: "a${b}c" (Nix's
+// ExprConcatStrings with forceString).
+type interpNode struct {
+	at    syntax.Pos
+	parts []node
+}
+
+func (n *interpNode) pos() syntax.Pos { return n.at }
+func (n *interpNode) eval(ev *Evaluator, env *Env) Value {
+	var b strings.Builder
+	var ctx *Context
+	for _, p := range n.parts {
+		if c, ok := p.(*constNode); ok {
+			b.WriteString(c.v.(*String).s)
+			continue
+		}
+		v := p.eval(ev, env)
+		if s, ok := v.(*String); ok {
+			b.WriteString(s.s)
+			ctx = mergeContext(ctx, s.ctx)
+			continue
+		}
+		s, c := ev.coerceToString(p.pos(), v, "while evaluating a path segment", false, true, true)
+		b.WriteString(s)
+		ctx = mergeContext(ctx, c)
+	}
+	return NewString(b.String(), ctx)
+}
+
+// pathInterpNode is a path with interpolations: ./a/${b}/c. The first
+// part is the literal start, already made absolute (keeping a trailing
+// slash); the result is canonicalised.
+type pathInterpNode struct {
+	at    syntax.Pos
+	start string
+	parts []node
+}
+
+func (n *pathInterpNode) pos() syntax.Pos { return n.at }
+func (n *pathInterpNode) eval(ev *Evaluator, env *Env) Value {
+	var b strings.Builder
+	b.WriteString(n.start)
+	for _, p := range n.parts {
+		v := p.eval(ev, env)
+		s, ctx := ev.coerceToString(p.pos(), v, "while evaluating a path segment", false, false, true)
+		if ctx != nil {
+			ev.raise(EvalError, n.at, "a string that refers to a store path cannot be appended to a path")
+		}
+		b.WriteString(s)
+	}
+	return Path(canonPath(b.String()))
+}
+
+// arithNode is -, *, / and the comparisons when __sub, __mul, __div and
+// __lessThan are the builtins (Nix desugars these operators to calls).
+type arithNode struct {
+	at   syntax.Pos
+	op   syntax.Op
+	a, b node
+}
+
+func (n *arithNode) pos() syntax.Pos { return n.at }
+func (n *arithNode) eval(ev *Evaluator, env *Env) Value {
+	switch n.op {
+	case syntax.OpSub:
+		return ev.arith('-', n.a.eval(ev, env), n.b.eval(ev, env), n.at)
+	case syntax.OpMul:
+		return ev.arith('*', n.a.eval(ev, env), n.b.eval(ev, env), n.at)
+	case syntax.OpDiv:
+		return ev.arith('/', n.a.eval(ev, env), n.b.eval(ev, env), n.at)
+	case syntax.OpLess:
+		a := n.a.eval(ev, env)
+		return mkBool(ev.lessThan(a, n.b.eval(ev, env), n.at))
+	case syntax.OpGreater: // b < a
+		b := n.b.eval(ev, env)
+		return mkBool(ev.lessThan(b, n.a.eval(ev, env), n.at))
+	case syntax.OpLEq: // !(b < a)
+		b := n.b.eval(ev, env)
+		return mkBool(!ev.lessThan(b, n.a.eval(ev, env), n.at))
+	case syntax.OpGEq: // !(a < b)
+		a := n.a.eval(ev, env)
+		return mkBool(!ev.lessThan(a, n.b.eval(ev, env), n.at))
+	}
+	panic("unreachable")
+}
+
+// negNode is -x when __sub is the builtin: 0 - x.
+type negNode struct {
+	at syntax.Pos
+	x  node
+}
+
+func (n *negNode) pos() syntax.Pos { return n.at }
+func (n *negNode) eval(ev *Evaluator, env *Env) Value {
+	return ev.arith('-', Int(0), n.x.eval(ev, env), n.at)
+}
+
+var arithWords = map[byte][3]string{
+	'+': {"addition", "adding", "+"},
+	'-': {"subtraction", "subtracting", "-"},
+	'*': {"multiplication", "multiplying", "*"},
+	'/': {"division", "dividing", "/"},
+}
+
+// arith implements builtins.add, sub, mul and div on forced values.
+func (ev *Evaluator) arith(op byte, a, b Value, pos syntax.Pos) Value {
+	fa, aFloat := a.(Float)
+	fb, bFloat := b.(Float)
+	ia, aInt := a.(Int)
+	ib, bInt := b.(Int)
+	words := arithWords[op]
+	if op == '/' {
+		if !bInt && !bFloat {
+			ev.raise(TypeError, pos, "expected a float but found %s: %s", showType(b), ev.errorValue(b))
+		}
+		if (bInt && ib == 0) || (bFloat && fb == 0) {
+			ev.raise(EvalError, pos, "division by zero")
+		}
+	}
+	if aFloat || bFloat {
+		if !aFloat {
+			if !aInt {
+				ev.raise(TypeError, pos, "expected a float but found %s: %s", showType(a), ev.errorValue(a))
+			}
+			fa = Float(ia)
+		}
+		if !bFloat {
+			if !bInt {
+				ev.raise(TypeError, pos, "expected a float but found %s: %s", showType(b), ev.errorValue(b))
+			}
+			fb = Float(ib)
+		}
+		switch op {
+		case '+':
+			return fa + fb
+		case '-':
+			return fa - fb
+		case '*':
+			return fa * fb
+		default:
+			return fa / fb
+		}
+	}
+	if !aInt {
+		ev.raise(TypeError, pos, "expected an integer but found %s: %s", showType(a), ev.errorValue(a))
+	}
+	if !bInt {
+		ev.raise(TypeError, pos, "expected an integer but found %s: %s", showType(b), ev.errorValue(b))
+	}
+	var r Int
+	ok := true
+	switch op {
+	case '+':
+		r = ia + ib
+		ok = (r > ia) == (ib > 0)
+	case '-':
+		r = ia - ib
+		ok = (r < ia) == (ib > 0)
+	case '*':
+		r = ia * ib
+		ok = ia == 0 || (r/ia == ib && !(ia == -1 && ib == math.MinInt64) && !(ib == -1 && ia == math.MinInt64))
+	default:
+		if ia == math.MinInt64 && ib == -1 {
+			ok = false
+		} else {
+			r = ia / ib
+		}
+	}
+	if !ok {
+		ev.raise(EvalError, pos, "integer overflow in %s %d %s %d", words[1], ia, words[2], ib)
+	}
+	return r
+}
