@@ -1,0 +1,314 @@
+package fuse
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	gofuse "github.com/hanwen/go-fuse/v2/fuse"
+
+	"github.com/govix/govix/castore"
+)
+
+// rootID is the FUSE node id of the mount point, fixed by the protocol.
+const rootID = gofuse.FUSE_ROOT_ID
+
+// maxRead is the largest READ the kernel is asked to send (it may cap it
+// lower): big reads mean few round trips for large files.
+const maxRead = 1 << 20
+
+// fileSystem implements go-fuse's raw protocol interface over castore.
+// Operations it does not implement answer ENOSYS, which for the ones a
+// read-only tree needs (xattrs, flush, lseek) makes the kernel stop asking.
+type fileSystem struct {
+	gofuse.RawFileSystem
+
+	// ctx is for backend calls; it lives as long as the server serves,
+	// longer than the mount's context when a busy mount is detached.
+	ctx    context.Context
+	blobs  castore.BlobService
+	dirs   castore.DirectoryService
+	lister RootLister
+	log    *slog.Logger
+	owner  gofuse.Owner
+	ttl    time.Duration
+
+	mu     sync.Mutex
+	nodes  map[uint64]*inode  // by FUSE node id
+	byKey  map[nodeKey]*inode // the same node shares one id
+	nextID uint64
+
+	hmu      sync.Mutex
+	files    map[uint64]*fileHandle
+	dirsOpen map[uint64]*dirHandle
+	nextFh   uint64
+}
+
+// nodeKey is a node's identity: what makes two nodes interchangeable. A
+// directory's Size is not part of it, since its digest determines it.
+type nodeKey struct {
+	kind   castore.Kind
+	digest castore.Digest
+	exec   bool
+	target string
+}
+
+func keyOf(n castore.Node) nodeKey {
+	return nodeKey{kind: n.Kind, digest: n.Digest, exec: n.Executable, target: n.Target}
+}
+
+// inoOf derives a stable inode number from a node's identity: the same node
+// has the same st_ino wherever and whenever it is looked up. 0 and 1 (the
+// root's) are avoided. Two different nodes could collide with odds of about
+// n²/2⁶⁵; they would merely look like hard links to tools that compare
+// inode numbers of files with st_nlink > 1, which ours never have.
+func inoOf(k nodeKey) uint64 {
+	buf := make([]byte, 0, 2+castore.DigestSize+len(k.target))
+	exec := byte(0)
+	if k.exec {
+		exec = 1
+	}
+	buf = append(buf, byte(k.kind), exec)
+	buf = append(buf, k.digest[:]...)
+	buf = append(buf, k.target...)
+	sum := castore.Sum(buf)
+	ino := binary.LittleEndian.Uint64(sum[:8])
+	if ino <= rootID {
+		ino += 2
+	}
+	return ino
+}
+
+// inode is one node the kernel knows by id.
+type inode struct {
+	id   uint64
+	node castore.Node
+	key  nodeKey
+	ino  uint64
+
+	nlookup uint64 // the kernel's references; guarded by fileSystem.mu
+
+	// dir caches a directory's contents once read; immutable, so a race
+	// to fill it is harmless.
+	dir atomic.Pointer[castore.Directory]
+}
+
+func newFileSystem(ctx context.Context, blobs castore.BlobService, dirs castore.DirectoryService, root Root, log *slog.Logger, ttl time.Duration) *fileSystem {
+	fs := &fileSystem{
+		RawFileSystem: gofuse.NewDefaultRawFileSystem(),
+		ctx:           ctx,
+		blobs:         blobs,
+		dirs:          dirs,
+		lister:        root.lister,
+		log:           log,
+		owner:         gofuse.Owner{Uid: uint32(syscall.Geteuid()), Gid: uint32(syscall.Getegid())},
+		ttl:           ttl,
+		nodes:         make(map[uint64]*inode),
+		byKey:         make(map[nodeKey]*inode),
+		nextID:        rootID,
+		files:         make(map[uint64]*fileHandle),
+		dirsOpen:      make(map[uint64]*dirHandle),
+	}
+	rn := root.node
+	if root.lister != nil {
+		rn = castore.Node{Kind: castore.KindDirectory}
+	}
+	// The root is not in byKey: nothing below it can be identical to it,
+	// and a lister's root has no identity at all.
+	fs.nodes[rootID] = &inode{id: rootID, node: rn, key: keyOf(rn), ino: rootID, nlookup: 1}
+	return fs
+}
+
+func (fs *fileSystem) String() string { return "castore" }
+
+// node returns the inode the kernel calls id.
+func (fs *fileSystem) node(id uint64) *inode {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	return fs.nodes[id]
+}
+
+// ref returns the inode for n, creating it if the kernel does not know n
+// yet, and counts one more kernel reference to it.
+func (fs *fileSystem) ref(n castore.Node) *inode {
+	k := keyOf(n)
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	in := fs.byKey[k]
+	if in == nil {
+		fs.nextID++
+		in = &inode{id: fs.nextID, node: n, key: k, ino: inoOf(k)}
+		fs.nodes[in.id] = in
+		fs.byKey[k] = in
+	}
+	in.nlookup++
+	return in
+}
+
+// Forget drops n of the kernel's references to a node; at zero the node is
+// forgotten (its number stays the same, being derived from its identity).
+func (fs *fileSystem) Forget(id, n uint64) {
+	if id == rootID {
+		return
+	}
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	in := fs.nodes[id]
+	if in == nil {
+		return
+	}
+	if n >= in.nlookup {
+		delete(fs.nodes, id)
+		if fs.byKey[in.key] == in {
+			delete(fs.byKey, in.key)
+		}
+		return
+	}
+	in.nlookup -= n
+}
+
+// fillAttr describes in. Everything is owned by whoever mounted, read-only,
+// and dated 1 second after the epoch as in the Nix store.
+func (fs *fileSystem) fillAttr(in *inode, a *gofuse.Attr) {
+	n := &in.node
+	*a = gofuse.Attr{
+		Ino:     in.ino,
+		Atime:   1,
+		Mtime:   1,
+		Ctime:   1,
+		Nlink:   1,
+		Owner:   fs.owner,
+		Blksize: maxRead,
+	}
+	switch n.Kind {
+	case castore.KindDirectory:
+		// st_nlink 1 tells find and friends that the subdirectory count
+		// is unknown, as btrfs does, which spares loading every child
+		// directory just to count. The size is castore's: the number of
+		// nodes below.
+		a.Mode = syscall.S_IFDIR | 0o555
+		a.Size = n.Size
+	case castore.KindFile:
+		a.Mode = syscall.S_IFREG | 0o444
+		if n.Executable {
+			a.Mode = syscall.S_IFREG | 0o555
+		}
+		a.Size = n.Size
+		a.Blocks = (n.Size + 511) / 512
+	case castore.KindSymlink:
+		a.Mode = syscall.S_IFLNK | 0o777
+		a.Size = uint64(len(n.Target))
+	}
+}
+
+func (fs *fileSystem) fillEntry(in *inode, out *gofuse.EntryOut) {
+	out.NodeId = in.id
+	out.Generation = 0 // ids are never reused within a mount
+	out.SetEntryTimeout(fs.ttl)
+	out.SetAttrTimeout(fs.ttl)
+	fs.fillAttr(in, &out.Attr)
+}
+
+func (fs *fileSystem) Lookup(_ <-chan struct{}, h *gofuse.InHeader, name string, out *gofuse.EntryOut) gofuse.Status {
+	parent := fs.node(h.NodeId)
+	if parent == nil {
+		return gofuse.Status(syscall.ESTALE)
+	}
+	var child castore.Node
+	if parent.id == rootID && fs.lister != nil {
+		n, err := fs.lister.Lookup(fs.ctx, name)
+		if errors.Is(err, castore.ErrNotFound) {
+			// Not cached: the entry may appear any moment.
+			return gofuse.ENOENT
+		}
+		if err == nil {
+			err = validEntry(name, n)
+		}
+		if err != nil {
+			return fs.fail(fmt.Errorf("looking up %q at the root: %w", name, err))
+		}
+		child = n
+	} else {
+		d, status := fs.directory(parent)
+		if !status.Ok() {
+			return status
+		}
+		n, ok := d.Lookup(name)
+		if !ok {
+			// A negative entry, cached as long as a positive one: the
+			// directory cannot change.
+			out.NodeId = 0
+			out.SetEntryTimeout(fs.ttl)
+			return gofuse.OK
+		}
+		child = n
+	}
+	fs.fillEntry(fs.ref(child), out)
+	return gofuse.OK
+}
+
+func validEntry(name string, n castore.Node) error {
+	if err := castore.ValidateName(name); err != nil {
+		return err
+	}
+	return n.Validate()
+}
+
+// directory returns the contents of the directory in, reading them from
+// the directory service the first time.
+func (fs *fileSystem) directory(in *inode) (*castore.Directory, gofuse.Status) {
+	if d := in.dir.Load(); d != nil {
+		return d, gofuse.OK
+	}
+	if in.node.Kind != castore.KindDirectory {
+		return nil, gofuse.ENOTDIR
+	}
+	d, err := fs.dirs.Get(fs.ctx, in.node.Digest)
+	if err == nil && d.Size() != in.node.Size {
+		err = fmt.Errorf("%w: directory %s has size %d, but its parent claims %d", castore.ErrCorrupt, in.node.Digest, d.Size(), in.node.Size)
+	}
+	if err != nil {
+		return nil, fs.fail(fmt.Errorf("reading directory: %w", err))
+	}
+	in.dir.Store(d)
+	return d, gofuse.OK
+}
+
+// fail logs a backend error and turns it into EIO, which is all a reader
+// of the file system can be told.
+func (fs *fileSystem) fail(err error) gofuse.Status {
+	fs.log.Error("castore fuse: " + err.Error())
+	return gofuse.EIO
+}
+
+func (fs *fileSystem) GetAttr(_ <-chan struct{}, in *gofuse.GetAttrIn, out *gofuse.AttrOut) gofuse.Status {
+	n := fs.node(in.NodeId)
+	if n == nil {
+		return gofuse.Status(syscall.ESTALE)
+	}
+	fs.fillAttr(n, &out.Attr)
+	out.SetTimeout(fs.ttl)
+	return gofuse.OK
+}
+
+func (fs *fileSystem) Readlink(_ <-chan struct{}, h *gofuse.InHeader) ([]byte, gofuse.Status) {
+	n := fs.node(h.NodeId)
+	if n == nil {
+		return nil, gofuse.Status(syscall.ESTALE)
+	}
+	if n.node.Kind != castore.KindSymlink {
+		return nil, gofuse.EINVAL
+	}
+	return []byte(n.node.Target), gofuse.OK
+}
+
+func (fs *fileSystem) StatFs(_ <-chan struct{}, _ *gofuse.InHeader, out *gofuse.StatfsOut) gofuse.Status {
+	*out = gofuse.StatfsOut{Bsize: 4096, Frsize: 4096, NameLen: castore.MaxNameLen}
+	return gofuse.OK
+}
