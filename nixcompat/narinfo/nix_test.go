@@ -197,4 +197,3 @@ func TestGovixSignedVerifiesInNix(t *testing.T) {
 		t.Fatalf("path-info after copy:\n%s", out)
 	}
 }
-
