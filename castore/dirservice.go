@@ -48,7 +48,7 @@ func (s *dirService) Get(ctx context.Context, d Digest) (*Directory, error) {
 // with digest d, checking that b is indeed d's encoding.
 func DecodeVerified(d Digest, b []byte) (*Directory, error) {
 	if Sum(b) != d {
-		return nil, fmt.Errorf("directory %s: %w: stored bytes hash to %s", d, ErrCorrupt, Sum(b))
+		return nil, fmt.Errorf("directory %s: %w: the stored bytes hash to %s", d, ErrCorrupt, Sum(b))
 	}
 	dir, err := UnmarshalDirectory(b)
 	if err != nil {

@@ -93,7 +93,7 @@ func (s *Service) Open(ctx context.Context, d castore.Digest) (io.ReadSeekCloser
 		return nil, err
 	}
 	if castore.Sum(data) != d {
-		return nil, fmt.Errorf("blob %s: %w: stored bytes hash to %s", d, castore.ErrCorrupt, castore.Sum(data))
+		return nil, fmt.Errorf("blob %s: %w: the stored bytes hash to %s", d, castore.ErrCorrupt, castore.Sum(data))
 	}
 	return &bytesReader{data: data}, nil
 }

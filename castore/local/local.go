@@ -1,0 +1,383 @@
+// Package local is castore's embedded on-disk backend, the default store:
+// local://PATH.
+//
+// # Layout
+//
+//	PATH/govix.db        bbolt database: the index (and other packages' data)
+//	PATH/packs/N.pack    append-only pack files holding chunk bytes
+//
+// Every chunk (a small blob is one chunk) is appended to the current pack
+// file as a record: a 40-byte header (magic, length, BLAKE3 digest) and the
+// bytes. The database maps each chunk digest to its pack, offset and length
+// (bucket "castore/chunks"), each chunked blob to its chunk list
+// ("castore/manifests"), each Directory digest to its canonical encoding
+// ("castore/directories"), and each pack to the length of it that is
+// committed ("castore/packs"). Buckets whose names do not start with
+// "castore/" are free for other packages: the store package keeps PathInfo
+// there, using DB, View and Update.
+//
+// # Durability and crashes
+//
+// A blob is readable as soon as Put returns, but its index entries are
+// committed in batches: a flush writes the pack files to disk (fsync) and
+// then commits the entries in one database transaction. Flushes happen when
+// enough has piled up, before any directory closure is committed (so a
+// stored Directory never refers to a blob that a crash could lose), before
+// Update runs, on Sync and on Close. A process killed in the middle of an
+// import therefore leaves the store as it was at the last flush: pack bytes
+// past the committed length are cut off when the store is next opened, and
+// nothing is visible under a digest whose bytes are not on disk. Importing
+// again completes the work.
+//
+// # Concurrency
+//
+// One process at a time opens a store (bbolt locks the database file);
+// within it, everything is safe for concurrent use. Other processes share a
+// store through a daemon.
+package local
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/govix/govix/castore"
+	"github.com/govix/govix/castore/chunked"
+)
+
+// Bucket names in the shared database.
+var (
+	bucketChunks      = []byte("castore/chunks")
+	bucketManifests   = []byte("castore/manifests")
+	bucketDirectories = []byte("castore/directories")
+	bucketPacks       = []byte("castore/packs")
+)
+
+// DBFile is the name of the database file inside a store's directory.
+const DBFile = "govix.db"
+
+// Options tune a store; the zero value is the default.
+type Options struct {
+	// MaxPackSize is the size at which a new pack file is started
+	// (default 512 MiB).
+	MaxPackSize int64
+	// FlushEntries and FlushBytes bound what is written but not yet
+	// committed: reaching either starts a flush (defaults 65536 entries and
+	// 1 GiB).
+	FlushEntries int
+	FlushBytes   int64
+	// LockTimeout is how long Open waits for another process to release
+	// the store (default 5 s).
+	LockTimeout time.Duration
+}
+
+func (o *Options) withDefaults() Options {
+	r := Options{MaxPackSize: 512 << 20, FlushEntries: 1 << 16, FlushBytes: 1 << 30, LockTimeout: 5 * time.Second}
+	if o != nil {
+		if o.MaxPackSize > 0 {
+			r.MaxPackSize = o.MaxPackSize
+		}
+		if o.FlushEntries > 0 {
+			r.FlushEntries = o.FlushEntries
+		}
+		if o.FlushBytes > 0 {
+			r.FlushBytes = o.FlushBytes
+		}
+		if o.LockTimeout > 0 {
+			r.LockTimeout = o.LockTimeout
+		}
+	}
+	return r
+}
+
+// Store is an open on-disk store.
+type Store struct {
+	dir  string
+	opts Options
+	db   *bolt.DB
+	blob *chunked.Service
+	dirs castore.DirectoryService
+
+	mu sync.Mutex // guards everything below, and writes to the pack
+	w  *packWriter
+	// Written but not committed: pending fills up; a flush moves it to
+	// flushing while it commits, so readers still find the entries.
+	pending, flushing batch
+	closed            bool
+
+	flushMu sync.Mutex // one flush at a time
+
+	readMu  sync.RWMutex
+	readers map[uint32]*os.File
+}
+
+// batch is a set of index entries not yet committed.
+type batch struct {
+	chunks    map[castore.Digest]location
+	manifests map[castore.Digest][]byte
+	packs     map[uint32]*os.File // packs written to, with their length below
+	lengths   map[uint32]int64
+	bytes     int64
+}
+
+func newBatch() batch {
+	return batch{
+		chunks:    make(map[castore.Digest]location),
+		manifests: make(map[castore.Digest][]byte),
+		packs:     make(map[uint32]*os.File),
+		lengths:   make(map[uint32]int64),
+	}
+}
+
+func (b *batch) empty() bool { return len(b.chunks) == 0 && len(b.manifests) == 0 }
+
+// Open opens (creating if needed) the store in directory dir, repairing
+// what an interrupted writer left behind.
+func Open(ctx context.Context, dir string, opts *Options) (*Store, error) {
+	o := opts.withDefaults()
+	if err := os.MkdirAll(filepath.Join(dir, "packs"), 0o755); err != nil {
+		return nil, fmt.Errorf("castore: creating store: %w", err)
+	}
+	db, err := bolt.Open(filepath.Join(dir, DBFile), 0o644, &bolt.Options{
+		Timeout:        o.LockTimeout,
+		NoFreelistSync: true,
+		FreelistType:   bolt.FreelistMapType,
+	})
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, fmt.Errorf("castore: store %s is in use by another process", dir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("castore: opening store %s: %w", dir, err)
+	}
+	s := &Store{dir: dir, opts: o, db: db, pending: newBatch(), readers: make(map[uint32]*os.File)}
+	if err := s.recover(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	s.blob = chunked.New(chunkStore{s})
+	s.dirs = castore.NewDirectoryService(dirStore{s})
+	return s, nil
+}
+
+// recover creates the buckets and cuts every pack back to its committed
+// length, removing packs nothing was committed to.
+func (s *Store) recover() error {
+	committed := map[uint32]int64{}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketChunks, bucketManifests, bucketDirectories, bucketPacks} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(bucketPacks).ForEach(func(k, v []byte) error {
+			if len(k) != 4 || len(v) != 8 {
+				return fmt.Errorf("%w: bad pack entry", castore.ErrCorrupt)
+			}
+			committed[binary.BigEndian.Uint32(k)] = int64(binary.BigEndian.Uint64(v))
+			return nil
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("castore: opening store %s: %w", s.dir, err)
+	}
+	ents, err := os.ReadDir(filepath.Join(s.dir, "packs"))
+	if err != nil {
+		return fmt.Errorf("castore: %w", err)
+	}
+	for _, e := range ents {
+		id, ok := parsePackName(e.Name())
+		if !ok {
+			continue
+		}
+		p := s.packPath(id)
+		fi, err := e.Info()
+		if err != nil {
+			return fmt.Errorf("castore: %w", err)
+		}
+		want, ok := committed[id]
+		switch {
+		case !ok:
+			err = os.Remove(p)
+		case fi.Size() > want:
+			err = os.Truncate(p, want)
+		}
+		if err != nil {
+			return fmt.Errorf("castore: repairing pack %s: %w", p, err)
+		}
+	}
+	return nil
+}
+
+// Castore returns the store's blob and directory services as a
+// castore.Store; closing that closes s.
+func (s *Store) Castore() *castore.Store { return castore.NewStore(s.blob, s.dirs, s.Close) }
+
+// Blobs returns the store's BlobService.
+func (s *Store) Blobs() castore.BlobService { return s.blob }
+
+// Directories returns the store's DirectoryService.
+func (s *Store) Directories() castore.DirectoryService { return s.dirs }
+
+// Dir returns the store's directory.
+func (s *Store) Dir() string { return s.dir }
+
+// DB returns the shared bbolt database. Other packages keep their own
+// buckets in it (names not starting with "castore/"); write through Update
+// so that what is recorded can refer to blobs and directories.
+func (s *Store) DB() *bolt.DB { return s.db }
+
+// View runs fn in a read-only transaction of the shared database.
+func (s *Store) View(fn func(*bolt.Tx) error) error { return s.db.View(fn) }
+
+// Update makes every blob and directory written so far durable and then
+// runs fn in a read-write transaction of the shared database: whatever fn
+// records may refer to them and survive a crash with them.
+func (s *Store) Update(ctx context.Context, fn func(*bolt.Tx) error) error {
+	if err := s.Sync(ctx); err != nil {
+		return err
+	}
+	return s.db.Update(fn)
+}
+
+// Sync makes everything written so far durable.
+func (s *Store) Sync(ctx context.Context) error { return s.flush(ctx) }
+
+// Close flushes and closes the store.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.mu.Unlock()
+	err := s.flush(context.Background())
+	s.mu.Lock()
+	s.closed = true
+	if s.w != nil {
+		if cerr := s.w.f.Close(); err == nil {
+			err = cerr
+		}
+		s.w = nil
+	}
+	s.mu.Unlock()
+	s.readMu.Lock()
+	for _, f := range s.readers {
+		f.Close()
+	}
+	s.readers = nil
+	s.readMu.Unlock()
+	if cerr := s.db.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// flush commits the pending batch: pack bytes to disk first, then the
+// index entries in one transaction.
+func (s *Store) flush(ctx context.Context) error {
+	s.flushMu.Lock()
+	defer s.flushMu.Unlock()
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return errors.New("castore: store is closed")
+	}
+	if s.pending.empty() {
+		s.mu.Unlock()
+		return nil
+	}
+	b := s.pending
+	s.flushing, s.pending = b, newBatch()
+	s.mu.Unlock()
+
+	err := s.commit(ctx, &b)
+
+	s.mu.Lock()
+	if err == nil {
+		// Close packs that are full and synced; the current one stays open.
+		for id, f := range b.packs {
+			if (s.w == nil || f != s.w.f) && s.pending.packs[id] != f {
+				f.Close()
+			}
+		}
+	} else {
+		// Keep the entries visible and try again at the next flush.
+		for d, l := range b.chunks {
+			s.pending.chunks[d] = l
+		}
+		for d, m := range b.manifests {
+			s.pending.manifests[d] = m
+		}
+		for id, f := range b.packs {
+			s.pending.packs[id] = f
+			s.pending.lengths[id] = max(s.pending.lengths[id], b.lengths[id])
+		}
+		s.pending.bytes += b.bytes
+	}
+	s.flushing = batch{}
+	s.mu.Unlock()
+	return err
+}
+
+func (s *Store) commit(ctx context.Context, b *batch) error {
+	for _, f := range b.packs {
+		if err := f.Sync(); err != nil {
+			return fmt.Errorf("castore: syncing pack: %w", err)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	keys := make([]castore.Digest, 0, len(b.chunks))
+	for d := range b.chunks {
+		keys = append(keys, d)
+	}
+	slices.SortFunc(keys, func(a, b castore.Digest) int { return compareDigests(a, b) })
+	return s.db.Update(func(tx *bolt.Tx) error {
+		// bbolt keeps the key and value slices until the commit: each
+		// entry needs its own.
+		cb := tx.Bucket(bucketChunks)
+		vals := make([]byte, 16*len(keys))
+		for i, d := range keys {
+			v := vals[16*i : 16*(i+1)]
+			b.chunks[d].encode(v)
+			if err := cb.Put(keys[i][:], v); err != nil {
+				return err
+			}
+		}
+		mb := tx.Bucket(bucketManifests)
+		for d, m := range b.manifests {
+			if err := mb.Put(bytes.Clone(d[:]), m); err != nil {
+				return err
+			}
+		}
+		pb := tx.Bucket(bucketPacks)
+		for id, n := range b.lengths {
+			k := binary.BigEndian.AppendUint32(nil, id)
+			v := binary.BigEndian.AppendUint64(nil, uint64(n))
+			if err := pb.Put(k, v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func compareDigests(a, b castore.Digest) int {
+	for i := range a {
+		if a[i] != b[i] {
+			return int(a[i]) - int(b[i])
+		}
+	}
+	return 0
+}
