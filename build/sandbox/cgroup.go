@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // runc creates a cgroup for every container. The sandbox names it after the
@@ -216,12 +217,21 @@ func (l *cgroupLayout) peakMemory(id string) (uint64, error) {
 	return 0, nil
 }
 
-// remove deletes container id's cgroups where they are left (runc delete
-// normally removes them).
+// remove deletes container id's cgroups in every hierarchy. Right after
+// the last process of a cgroup is reaped the kernel may still hold it for a
+// moment (EBUSY), so it retries briefly, as runc does.
 func (l *cgroupLayout) remove(id string) error {
 	var errs []error
 	for _, d := range l.dirs(id) {
-		if err := syscall.Rmdir(d); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		var err error
+		for delay := 100 * time.Microsecond; ; delay *= 2 {
+			err = syscall.Rmdir(d)
+			if !errors.Is(err, syscall.EBUSY) || delay > 50*time.Millisecond {
+				break
+			}
+			time.Sleep(delay)
+		}
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, fmt.Errorf("removing cgroup %s: %w", d, err))
 		}
 	}

@@ -53,14 +53,22 @@ import (
 type Config struct {
 	// Runc is the runc binary; found in PATH when empty.
 	Runc string
-	// StateDir holds runc's container state and the per-run bundles;
-	// DefaultStateDir when empty. It should be on a local file system
-	// (ideally tmpfs).
+	// StateDir holds runc's container state and the per-run bundles
+	// (small files, written and removed for every run: tmpfs is best).
+	// When empty: /run/govix-sandbox if /run is a tmpfs, else
+	// /dev/shm/govix-sandbox if that is one, else /run/govix-sandbox.
 	StateDir string
 }
 
-// DefaultStateDir is where a Runtime keeps its state unless told otherwise.
-const DefaultStateDir = "/run/govix-sandbox"
+func defaultStateDir() string {
+	for _, dir := range []string{"/run", "/dev/shm"} {
+		var st unix.Statfs_t
+		if unix.Statfs(dir, &st) == nil && st.Type == unix.TMPFS_MAGIC {
+			return filepath.Join(dir, "govix-sandbox")
+		}
+	}
+	return "/run/govix-sandbox"
+}
 
 // A Runtime runs sandboxed processes with runc.
 type Runtime struct {
@@ -90,7 +98,7 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 	}
 	state := cfg.StateDir
 	if state == "" {
-		state = DefaultStateDir
+		state = defaultStateDir()
 	}
 	// The process runc starts outlives runc ("runc run --detach"); as a
 	// subreaper this process inherits it and can wait for it.
@@ -206,15 +214,16 @@ func (rt *Runtime) Run(ctx context.Context, s *Spec) (res *Result, err error) {
 	if err := os.Mkdir(bundle, 0o711); err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)
 	}
+	stopped := false // the container's process has been waited for
 	defer func() {
-		if cerr := rt.cleanup(id, bundle); cerr != nil && err == nil {
+		if cerr := rt.cleanup(id, bundle, stopped); cerr != nil && err == nil {
 			err = cerr
 		}
 	}()
 	if err := rt.prepare(s, id, bundle); err != nil {
 		return nil, err
 	}
-	return rt.run(ctx, s, id, bundle)
+	return rt.run(ctx, s, id, bundle, &stopped)
 }
 
 // prepare writes the bundle: the root file system and config.json.
@@ -242,7 +251,7 @@ func (rt *Runtime) prepare(s *Spec, id, bundle string) error {
 	return nil
 }
 
-func (rt *Runtime) run(ctx context.Context, s *Spec, id, bundle string) (*Result, error) {
+func (rt *Runtime) run(ctx context.Context, s *Spec, id, bundle string, stopped *bool) (*Result, error) {
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)
@@ -358,6 +367,7 @@ loop:
 	if w.err != nil {
 		return nil, fmt.Errorf("sandbox: waiting for the process: %w", w.err)
 	}
+	*stopped = true
 	// Every other writer of the pipe was in the process's PID namespace,
 	// which ended with it: the pump sees EOF at once.
 	pump.wait()
@@ -421,12 +431,20 @@ func (rt *Runtime) command(ctx context.Context, args ...string) *exec.Cmd {
 	return cmd
 }
 
-// cleanup removes everything one run created.
-func (rt *Runtime) cleanup(id, bundle string) error {
+// cleanup removes everything one run created. A container whose process
+// has been waited for is removed directly, as "runc delete" would: its
+// cgroups and its state directory (this saves starting runc once more for
+// every run). Anything else, or anything that resists, goes through
+// "runc delete --force", which also kills what is left in the cgroup.
+func (rt *Runtime) cleanup(id, bundle string, stopped bool) error {
 	var errs []error
-	if _, err := os.Stat(filepath.Join(rt.runcRoot, id)); err == nil {
-		// The container is stopped; --force also covers runc having
-		// failed half-way, with processes left in its cgroup.
+	state := filepath.Join(rt.runcRoot, id)
+	if stopped {
+		if rt.cgroups.remove(id) != nil || os.RemoveAll(state) != nil {
+			stopped = false
+		}
+	}
+	if _, err := os.Stat(state); err == nil && !stopped {
 		cmd := rt.command(context.Background(), "delete", "--force", id)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			errs = append(errs, fmt.Errorf("runc delete %s: %w: %s", id, err, bytes.TrimSpace(out)))

@@ -188,13 +188,13 @@ func TestSetupError(t *testing.T) {
 func TestTimeoutKills(t *testing.T) {
 	e := newEnv(t)
 	s := e.spec(`echo started; sleep 1000 & sleep 1000`)
-	s.Timeout = 300 * time.Millisecond
+	s.Timeout = time.Second
 	start := time.Now()
 	res, log := e.run(t, context.Background(), s)
 	if res.Killed != KilledTimeout || res.Signal != syscall.SIGKILL || res.Success() {
 		t.Fatalf("result %+v, want killed for timeout by SIGKILL", res)
 	}
-	if log != "started\n" {
+	if log != "started\n" && log != "" { // "" on a machine too busy to start it in time
 		t.Errorf("log = %q", log)
 	}
 	t.Logf("timed out after %v", time.Since(start))
