@@ -18,6 +18,7 @@ language, a content-addressed store that speaks Nix's formats, and a builder.`,
 	root.PersistentFlags().String("store", "", "store URL (default: the embedded store under $GOVIX_HOME, $XDG_DATA_HOME/govix or ~/.local/share/govix)")
 	root.AddCommand(
 		newVersionCmd(),
+		newParseCmd(),
 		newInstantiateCmd(),
 		newHashCmd(),
 		newDerivationCmd(),

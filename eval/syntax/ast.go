@@ -37,14 +37,45 @@ type Float struct {
 	Value float64
 }
 
-// String is a double-quoted or indented ('' '') string. Parts are *Lit for
-// literal text (unescaped, indentation already stripped) and any other
-// Expr for ${...} interpolations. A literal without interpolation has exactly
-// one *Lit part; the empty string has none.
+// String is a double-quoted or an indented string (between two pairs of
+// single quotes). Parts are *Lit for literal text (unescaped, indentation
+// already stripped) and any other Expr for ${...} interpolations. A
+// double-quoted literal without interpolation has exactly one *Lit part;
+// the empty string has none.
+//
+// An indented string keeps the structure Nix's parser gives it: a separate
+// *Lit for each run of text and for each escape (two single quotes before
+// $, a single quote or a backslash escape), some possibly empty. The empty
+// *Lit parts are no-ops when evaluating; they are there so that the tree
+// prints as Nix 2.8's nix-instantiate --parse prints it. ConstantString
+// recognises a string without interpolation.
 type String struct {
 	At       Pos
 	Indented bool
 	Parts    []Expr
+}
+
+// ConstantString returns the value of a string without interpolation.
+func ConstantString(s *String) (string, bool) {
+	switch len(s.Parts) {
+	case 0:
+		return "", true
+	case 1:
+		lit, ok := s.Parts[0].(*Lit)
+		if !ok {
+			return "", false
+		}
+		return lit.Value, true
+	}
+	var b []byte
+	for _, p := range s.Parts {
+		lit, ok := p.(*Lit)
+		if !ok {
+			return "", false
+		}
+		b = append(b, lit.Value...)
+	}
+	return string(b), true
 }
 
 // Lit is a fragment of literal text inside a String or Path.
@@ -233,26 +264,26 @@ type HasAttr struct {
 type Op uint8
 
 const (
-	OpInvalid Op = iota
-	OpNot        // !x
-	OpNegate     // -x
-	OpEq         // ==
-	OpNEq        // !=
-	OpLess       // <
-	OpLEq        // <=
-	OpGreater    // >
-	OpGEq        // >=
-	OpAnd        // &&
-	OpOr         // ||
-	OpImpl       // ->
-	OpUpdate     // //
-	OpConcat     // ++
-	OpAdd        // +
-	OpSub        // -
-	OpMul        // *
-	OpDiv        // /
-	OpPipeRight  // |>  (experimental pipe-operators)
-	OpPipeLeft   // <|  (experimental pipe-operators)
+	OpInvalid   Op = iota
+	OpNot          // !x
+	OpNegate       // -x
+	OpEq           // ==
+	OpNEq          // !=
+	OpLess         // <
+	OpLEq          // <=
+	OpGreater      // >
+	OpGEq          // >=
+	OpAnd          // &&
+	OpOr           // ||
+	OpImpl         // ->
+	OpUpdate       // //
+	OpConcat       // ++
+	OpAdd          // +
+	OpSub          // -
+	OpMul          // *
+	OpDiv          // /
+	OpPipeRight    // |>  (experimental pipe-operators)
+	OpPipeLeft     // <|  (experimental pipe-operators)
 )
 
 var opNames = [...]string{

@@ -70,9 +70,10 @@ func (f *File) Position(p Pos) Position {
 	off := int(p) - f.base
 	f.mu.Lock()
 	if f.lines == nil {
+		// Like Nix, a line ends at LF, CR LF or a lone CR.
 		f.lines = append(f.lines, 0)
 		for i, c := range f.src {
-			if c == '\n' {
+			if c == '\n' || c == '\r' && (i+1 == len(f.src) || f.src[i+1] != '\n') {
 				f.lines = append(f.lines, i+1)
 			}
 		}
