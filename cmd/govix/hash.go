@@ -17,7 +17,7 @@ func newHashCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 	}
 	cmd.AddCommand(
-		// `hash path` (the NAR hash) lives in hash_path.go.
+		newHashPathCmd(), // hash_path.go
 		newHashFileCmd(),
 		newHashConvertCmd(),
 		newHashToCmd("to-base16", nixhash.Base16),

@@ -22,6 +22,8 @@ language, a content-addressed store that speaks Nix's formats, and a builder.`,
 		newInstantiateCmd(),
 		newHashCmd(),
 		newDerivationCmd(),
+		newNarCmd(),
+		newStoreCmd(),
 	)
 	return root
 }

@@ -114,8 +114,11 @@ func (r *Reader) Next() (*Header, error) {
 	if !r.started {
 		r.started = true
 		if err := r.readToken(tokenMax); err != nil || string(r.tok) != Magic {
-			if err == nil || errors.Is(err, ErrTooLong) {
+			switch {
+			case err == nil || errors.Is(err, ErrTooLong):
 				err = fmt.Errorf("%w: bad magic", ErrNotNAR)
+			case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+				err = fmt.Errorf("%w: %w", ErrNotNAR, io.ErrUnexpectedEOF)
 			}
 			return nil, r.fail("", err)
 		}
