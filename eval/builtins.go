@@ -48,6 +48,7 @@ package eval
 
 import (
 	"sort"
+	"strings"
 
 	"github.com/govix/govix/eval/syntax"
 )
@@ -372,9 +373,26 @@ func (ev *Evaluator) initBuiltins() {
 	drv := &Thunk{env: ev.rootEnv, v: &derivationNode{}}
 	ev.globals["derivation"] = drv
 	attrs = append(attrs, Attr{Name: ev.symbols.intern("derivation"), Value: drv})
+	// Nix's other global names are bound too, so that code using a
+	// builtin govix lacks still parses, and fails only if it is used.
+	for _, name := range syntax.GlobalNames() {
+		if _, ok := ev.globals[name]; !ok {
+			ev.globals[name] = &Thunk{env: ev.rootEnv, v: &missingBuiltinNode{name: strings.TrimPrefix(name, "__")}}
+		}
+	}
 	ev.builtins = ev.makeAttrs(attrs, true)
 	builtinsThunk.v = ev.builtins
 	builtinsThunk.env = nil
+}
+
+// missingBuiltinNode is the value of a global Nix has but govix does not
+// implement (yet): an error when used.
+type missingBuiltinNode struct{ name string }
+
+func (n *missingBuiltinNode) pos() syntax.Pos { return syntax.NoPos }
+func (n *missingBuiltinNode) eval(ev *Evaluator, env *Env) Value {
+	ev.raise(EvalError, syntax.NoPos, "builtins.%s is not implemented in govix yet", n.name)
+	return nil
 }
 
 // derivationNode evaluates the derivation wrapper (derivation.nix).

@@ -119,7 +119,7 @@ func (ev *Evaluator) callLambda(l *Lambda, arg Value, pos syntax.Pos) Value {
 	ev.callDepth++
 	env := newEnv(l.env, fn.nslots)
 	if !fn.hasForms {
-		env.vals[0] = arg
+		env.set(0, arg)
 	} else {
 		ev.bindFormals(fn, env, arg, pos)
 	}
@@ -143,16 +143,16 @@ func (ev *Evaluator) bindFormals(fn *lambdaNode, env *Env, arg Value, pos syntax
 		ev.typeError(fn.at, "a set", argv)
 	}
 	if fn.param >= 0 {
-		env.vals[fn.param] = argv
+		env.set(fn.param, argv)
 	}
 	used := 0
 	for i := range fn.formals {
 		f := &fn.formals[i]
 		if a := attrs.get(ev.symbols, f.name); a != nil {
-			env.vals[f.slot] = a.Value
+			env.set(f.slot, a.Value)
 			used++
 		} else if f.def != nil {
-			env.vals[f.slot] = ev.lazy(f.def, env)
+			env.set(f.slot, ev.lazy(f.def, env))
 		} else {
 			ev.pushFrame(frame{kind: frameCallSite, pos: pos})
 			ev.raise(TypeError, fn.at, "function '%s' called without required argument '%s'",

@@ -1,65 +1,35 @@
 package eval
 
-import "github.com/govix/govix/eval/syntax"
+import (
+	"unsafe"
+
+	"github.com/govix/govix/eval/syntax"
+)
 
 // Env is a runtime environment: the values of one scope's variables (a
 // lambda's arguments, a let's or rec set's bindings, a with's set) and the
 // enclosing environment. The compiler resolves every variable to a
 // (depth, index) pair, so lookups never search by name.
+//
+// An environment is one allocation: the link up and the slots inline
+// (see newEnv). Env declares the first slot; the others follow it in
+// memory, and the compiler guarantees that code only uses slots that
+// exist.
 type Env struct {
 	up   *Env
-	vals []Value
+	vals [1]Value
 }
 
-// Small environments are allocated together with their slots, in one
-// allocation; these types exist only for that.
-type (
-	env1 struct {
-		Env
-		a [1]Value
-	}
-	env2 struct {
-		Env
-		a [2]Value
-	}
-	env3 struct {
-		Env
-		a [3]Value
-	}
-	env4 struct {
-		Env
-		a [4]Value
-	}
-)
-
-// newEnv returns an environment with n empty slots under up.
-func newEnv(up *Env, n int) *Env {
-	switch n {
-	case 0:
-		return &Env{up: up}
-	case 1:
-		e := &env1{}
-		e.up = up
-		e.vals = e.a[:]
-		return &e.Env
-	case 2:
-		e := &env2{}
-		e.up = up
-		e.vals = e.a[:]
-		return &e.Env
-	case 3:
-		e := &env3{}
-		e.up = up
-		e.vals = e.a[:]
-		return &e.Env
-	case 4:
-		e := &env4{}
-		e.up = up
-		e.vals = e.a[:]
-		return &e.Env
-	}
-	return &Env{up: up, vals: make([]Value, n)}
+// slot returns a pointer to slot i.
+func (e *Env) slot(i int) *Value {
+	return (*Value)(unsafe.Add(unsafe.Pointer(&e.vals[0]), uintptr(i)*unsafe.Sizeof(e.vals[0])))
 }
+
+// get returns slot i.
+func (e *Env) get(i int) Value { return *e.slot(i) }
+
+// set stores v in slot i.
+func (e *Env) set(i int, v Value) { *e.slot(i) = v }
 
 // Thunk is a delayed computation: code and the environment to run it in,
 // replaced by the result once forced. It is three words: while env is

@@ -104,7 +104,7 @@ func (ev *Evaluator) scopedImport(pos syntax.Pos, scopeAttrs *Attrs, p string) V
 	env := newEnv(nil, len(scopeAttrs.attrs))
 	for i, a := range scopeAttrs.attrs {
 		sc.names[i] = ev.symbols.name(a.Name)
-		env.vals[i] = a.Value
+		env.set(i, a.Value)
 	}
 	code := ev.compileFile(pf.expr, path.Dir(p), sc)
 	ev.pushFrame(frame{kind: frameImport, p: p})

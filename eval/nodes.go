@@ -26,7 +26,7 @@ func (ev *Evaluator) lazy(n node, env *Env) Value {
 	case *constNode:
 		return n.v
 	case *localVar:
-		if v := env.vals[n.idx]; v != nil {
+		if v := env.get(n.idx); v != nil {
 			return v
 		}
 	case *upVar:
@@ -34,7 +34,7 @@ func (ev *Evaluator) lazy(n node, env *Env) Value {
 		for d := n.depth - 1; d > 0; d-- {
 			e = e.up
 		}
-		if v := e.vals[n.idx]; v != nil {
+		if v := e.get(n.idx); v != nil {
 			return v
 		}
 	case *lambdaNode:
@@ -66,7 +66,7 @@ type localVar struct {
 
 func (n *localVar) pos() syntax.Pos { return n.at }
 func (n *localVar) eval(ev *Evaluator, env *Env) Value {
-	v := env.vals[n.idx]
+	v := env.get(n.idx)
 	if t, ok := v.(*Thunk); ok {
 		if t.env == nil {
 			return t.v
@@ -89,7 +89,7 @@ func (n *upVar) eval(ev *Evaluator, env *Env) Value {
 	for d := n.depth - 1; d > 0; d-- {
 		e = e.up
 	}
-	v := e.vals[n.idx]
+	v := e.get(n.idx)
 	if t, ok := v.(*Thunk); ok {
 		if t.env == nil {
 			return t.v
@@ -126,18 +126,18 @@ func (n *withVar) eval(ev *Evaluator, env *Env) Value {
 
 // withAttrs forces the set of a with environment.
 func (ev *Evaluator) withAttrs(e *Env) *Attrs {
-	v := e.vals[0]
+	v := e.get(0)
 	if a, ok := v.(*Attrs); ok {
 		return a
 	}
-	w := e.vals[1].(*withNode)
+	w := e.get(1).(*withNode)
 	v = ev.force(v)
 	a, ok := v.(*Attrs)
 	if !ok {
 		ev.pushFrame(frame{kind: frameMsg, pos: w.env.pos(), p: "while evaluating the first subexpression of a with expression"})
 		ev.typeError(w.env.pos(), "a set", v)
 	}
-	e.vals[0] = a
+	e.set(0, a)
 	return a
 }
 
@@ -153,8 +153,8 @@ type withNode struct {
 func (n *withNode) pos() syntax.Pos { return n.at }
 func (n *withNode) eval(ev *Evaluator, env *Env) Value {
 	e := newEnv(env, 2)
-	e.vals[0] = ev.lazy(n.env, env)
-	e.vals[1] = n
+	e.set(0, ev.lazy(n.env, env))
+	e.set(1, n)
 	return n.body.eval(ev, e)
 }
 
@@ -257,7 +257,7 @@ func (n *letNode) pos() syntax.Pos { return n.at }
 func (n *letNode) eval(ev *Evaluator, env *Env) Value {
 	e := newEnv(env, len(n.values))
 	for i, v := range n.values {
-		e.vals[i] = ev.lazy(v, e)
+		e.set(i, ev.lazy(v, e))
 	}
 	return n.body.eval(ev, e)
 }

@@ -43,21 +43,21 @@ func (n *attrsNode) eval(ev *Evaluator, env *Env) Value {
 	if n.rec {
 		e := newEnv(env, ns+len(n.sources))
 		for i, s := range n.sources {
-			e.vals[ns+i] = ev.lazy(s, e)
+			e.set(ns+i, ev.lazy(s, e))
 		}
 		if n.overrides >= 0 {
 			// Every attribute gets its own thunk, so that references
 			// between attributes see the overrides.
 			for i, v := range n.values {
 				x := &Thunk{env: e, v: v}
-				e.vals[i] = x
+				e.set(i, x)
 				attrs[i].Value = x
 			}
 			attrs = ev.applyOverrides(attrs, e, n.overrides)
 		} else {
 			for i, v := range n.values {
 				x := ev.lazy(v, e)
-				e.vals[i] = x
+				e.set(i, x)
 				attrs[i].Value = x
 			}
 		}
@@ -67,7 +67,7 @@ func (n *attrsNode) eval(ev *Evaluator, env *Env) Value {
 		if len(n.sources) > 0 {
 			e = newEnv(env, len(n.sources))
 			for i, s := range n.sources {
-				e.vals[i] = ev.lazy(s, env)
+				e.set(i, ev.lazy(s, env))
 			}
 		}
 		for i, v := range n.values {
@@ -96,7 +96,7 @@ func (ev *Evaluator) applyOverrides(attrs []Attr, e *Env, idx int) []Attr {
 		for i := range attrs {
 			if attrs[i].Name == a.Name {
 				attrs[i] = a
-				e.vals[i] = a.Value
+				e.set(i, a.Value)
 				found = true
 				break
 			}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 
@@ -227,6 +228,13 @@ func runInstantiate(ctx context.Context, o *instantiateOpts, stdin io.Reader, st
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(4 << 30)
 	}
+	if f := os.Getenv("GOVIX_CPUPROFILE"); f != "" {
+		stop, err := startCPUProfile(f)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	cwd, err := os.Getwd()
 	if err != nil {
 		return err
@@ -384,4 +392,28 @@ func runInstantiate(ctx context.Context, o *instantiateOpts, stdin io.Reader, st
 		}
 	}
 	return nil
+}
+
+// startCPUProfile writes a CPU profile to file until stop is called (set
+// GOVIX_CPUPROFILE to profile an evaluation; GOVIX_MEMPROFILE adds a heap
+// profile written at the end).
+func startCPUProfile(file string) (stop func(), err error) {
+	f, err := os.Create(file)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+		if mf := os.Getenv("GOVIX_MEMPROFILE"); mf != "" {
+			if w, err := os.Create(mf); err == nil {
+				pprof.Lookup("allocs").WriteTo(w, 0)
+				w.Close()
+			}
+		}
+	}, nil
 }
