@@ -127,5 +127,4 @@ func clip(s string) string {
 	return s
 }
 
-
 func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
