@@ -27,3 +27,13 @@ fi
 
 cd "$(dirname "$0")/.."
 go mod download
+
+# versitygw: the real S3-compatible server the object-store tests run
+# against (castore/objectstore), built from its module into go install's bin
+# directory, where the tests look for it. Building takes about 2 minutes.
+gobin=$(go env GOBIN)
+if [ -z "$gobin" ]; then gobin="$(go env GOPATH | cut -d: -f1)/bin"; fi
+if ! command -v versitygw >/dev/null 2>&1 && [ ! -x "$gobin/versitygw" ]; then
+	echo "setup: building versitygw into $gobin" >&2
+	(cd / && GOFLAGS=-mod=mod go install github.com/versity/versitygw/cmd/versitygw@v1.8.0)
+fi

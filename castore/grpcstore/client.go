@@ -1,6 +1,7 @@
 package grpcstore
 
 import (
+	"context"
 	"crypto/tls"
 	"fmt"
 	"net"
@@ -24,8 +25,8 @@ const (
 // Open connects to the castore gRPC server named by a store URL (see the
 // Scheme constants) and returns a store whose services talk to it. Closing
 // the store closes the connection. The connection is made lazily, on the
-// first call.
-func Open(u *url.URL) (*castore.Store, error) {
+// first call, so ctx is not used.
+func Open(_ context.Context, u *url.URL) (*castore.Store, error) {
 	cc, err := DialURL(u)
 	if err != nil {
 		return nil, err

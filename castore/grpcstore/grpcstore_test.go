@@ -1,6 +1,7 @@
 package grpcstore_test
 
 import (
+	"context"
 	"net"
 	"net/url"
 	"path/filepath"
@@ -45,7 +46,7 @@ func serve(t testing.TB, backend *castore.Store, opts *grpcstore.ServerOptions, 
 // connect opens a client store for u, closed when the test ends.
 func connect(t testing.TB, u *url.URL) *castore.Store {
 	t.Helper()
-	s, err := grpcstore.Open(u)
+	s, err := grpcstore.Open(context.Background(), u)
 	if err != nil {
 		t.Fatal(err)
 	}
