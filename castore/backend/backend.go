@@ -6,6 +6,8 @@
 //	cache://?near=URL&far=URL              near in front of far
 //	grpc+unix:///path.sock                 a castore gRPC server
 //	grpc+http://host:port, grpc+https://…  (see castore/grpcstore)
+//	objectstore+file:///dir                object storage in a directory
+//	objectstore+s3://bucket?endpoint=…     S3 and compatible servers (see castore/objectstore)
 //
 // The schemes are a table inside Open, not a global registry: adding a
 // backend means adding a line there.
@@ -22,6 +24,7 @@ import (
 	"github.com/govix/govix/castore/grpcstore"
 	"github.com/govix/govix/castore/local"
 	"github.com/govix/govix/castore/memory"
+	"github.com/govix/govix/castore/objectstore"
 )
 
 // opener opens one kind of store.
@@ -38,12 +41,14 @@ func Open(ctx context.Context, rawURL string) (*castore.Store, error) {
 		return nil, fmt.Errorf("castore: bad store URL: %w", err)
 	}
 	openers := map[string]opener{
-		"memory":              openMemory,
-		"local":               openLocal,
-		"cache":               openCache,
-		grpcstore.SchemeUnix:  grpcstore.Open,
-		grpcstore.SchemeHTTP:  grpcstore.Open,
-		grpcstore.SchemeHTTPS: grpcstore.Open,
+		"memory":               openMemory,
+		"local":                openLocal,
+		"cache":                openCache,
+		grpcstore.SchemeUnix:   grpcstore.Open,
+		grpcstore.SchemeHTTP:   grpcstore.Open,
+		grpcstore.SchemeHTTPS:  grpcstore.Open,
+		objectstore.SchemeFile: objectstore.Open,
+		objectstore.SchemeS3:   objectstore.Open,
 	}
 	open, ok := openers[u.Scheme]
 	if !ok {
