@@ -28,10 +28,11 @@ var (
 // in Nix's sandbox for fixed-output derivations.
 var hostNetworkFiles = []string{"/etc/resolv.conf", "/etc/services", "/etc/hosts"}
 
-// ociSpec turns s into the runtime spec runc runs. rootfs is the prepared
-// root directory and cgroupsPath the cgroup runc creates for the run;
-// hostFiles are the hostNetworkFiles that exist on this host.
-func ociSpec(s *Spec, rootfs, cgroupsPath string, hostFiles []string) *specs.Spec {
+// ociSpec turns s into the runtime spec runc runs, with binds instead of
+// s.Mounts. rootfs is the prepared root directory and cgroupsPath the cgroup
+// runc creates for the run; hostFiles are the hostNetworkFiles that exist on
+// this host.
+func ociSpec(s *Spec, binds []Mount, rootfs, cgroupsPath string, hostFiles []string) *specs.Spec {
 	uid, gid := s.ids()
 	dir := s.Dir
 	if dir == "" {
@@ -47,8 +48,8 @@ func ociSpec(s *Spec, rootfs, cgroupsPath string, hostFiles []string) *specs.Spe
 
 	// The caller's mounts, parents first: runc mounts in order, and an input
 	// inside the writable store directory must come after that directory.
-	user := make([]specs.Mount, 0, len(s.Mounts)+len(s.Tmpfs)+1)
-	for _, m := range s.Mounts {
+	user := make([]specs.Mount, 0, len(binds)+len(s.Tmpfs)+1)
+	for _, m := range binds {
 		opts := []string{"bind", "nosuid", "nodev", "ro"}
 		if m.Writable {
 			opts[3] = "rw"

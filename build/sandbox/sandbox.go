@@ -39,7 +39,9 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -228,19 +230,15 @@ func (rt *Runtime) Run(ctx context.Context, s *Spec) (res *Result, err error) {
 
 // prepare writes the bundle: the root file system and config.json.
 func (rt *Runtime) prepare(s *Spec, id, bundle string) error {
-	uid, gid := s.ids()
-	for _, m := range s.Mounts {
-		if m.Writable {
-			if err := os.Chown(m.Source, int(uid), int(gid)); err != nil {
-				return fmt.Errorf("sandbox: giving the sandbox user a writable mount: %w", err)
-			}
-		}
-	}
 	rootfs, err := writeRootfs(bundle, s)
 	if err != nil {
 		return fmt.Errorf("sandbox: %w", err)
 	}
-	spec := ociSpec(s, rootfs, rt.cgroups.runcPath(id), rt.netFiles)
+	mounts, err := placeMounts(s, rootfs)
+	if err != nil {
+		return err
+	}
+	spec := ociSpec(s, mounts, rootfs, rt.cgroups.runcPath(id), rt.netFiles)
 	b, err := json.Marshal(spec)
 	if err != nil {
 		return fmt.Errorf("sandbox: %w", err)
@@ -249,6 +247,81 @@ func (rt *Runtime) prepare(s *Spec, id, bundle string) error {
 		return fmt.Errorf("sandbox: %w", err)
 	}
 	return nil
+}
+
+// placeMounts readies the Spec's mounts: writable directories are given
+// to the sandbox user, and inputs that are symlinks (a store path can be
+// one) become symlinks, since a bind mount would follow them. A symlink
+// goes into the host directory behind its parent: a writable mount (the
+// store directory) or the root file system. It returns the mounts left.
+func placeMounts(s *Spec, rootfs string) ([]Mount, error) {
+	uid, gid := s.ids()
+	mounts := make([]Mount, 0, len(s.Mounts))
+	var links []Mount
+	for _, m := range s.Mounts {
+		fi, err := os.Lstat(m.Source)
+		if err != nil {
+			return nil, fmt.Errorf("sandbox: mount source: %w", err)
+		}
+		switch {
+		case fi.Mode()&fs.ModeSymlink != 0 && m.Writable:
+			return nil, fmt.Errorf("sandbox: writable mount source %s is a symlink", m.Source)
+		case fi.Mode()&fs.ModeSymlink != 0:
+			links = append(links, m)
+			continue
+		case m.Writable:
+			if err := os.Chown(m.Source, int(uid), int(gid)); err != nil {
+				return nil, fmt.Errorf("sandbox: giving the sandbox user a writable mount: %w", err)
+			}
+		}
+		mounts = append(mounts, m)
+	}
+	for _, l := range links {
+		dir, err := hostDir(path.Dir(l.Target), s, rootfs)
+		if err != nil {
+			return nil, fmt.Errorf("sandbox: placing symlink %s: %w", l.Target, err)
+		}
+		target, err := os.Readlink(l.Source)
+		if err != nil {
+			return nil, fmt.Errorf("sandbox: %w", err)
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("sandbox: %w", err)
+		}
+		if err := os.Symlink(target, filepath.Join(dir, path.Base(l.Target))); err != nil {
+			return nil, fmt.Errorf("sandbox: %w", err)
+		}
+	}
+	return mounts, nil
+}
+
+// hostDir returns the host directory that is dir inside the sandbox, if it
+// can be written before the run: inside a writable mount, or in the root.
+func hostDir(dir string, s *Spec, rootfs string) (string, error) {
+	var best string
+	var writable bool
+	var source string
+	under := func(target string) bool {
+		return dir == target || target == "/" || strings.HasPrefix(dir, target+"/")
+	}
+	for _, m := range s.Mounts {
+		if under(m.Target) && len(m.Target) > len(best) {
+			best, writable, source = m.Target, m.Writable, m.Source
+		}
+	}
+	for _, t := range append(slices.Clone(s.Tmpfs), "/proc", "/dev", "/tmp") {
+		if under(t) && len(t) > len(best) {
+			return "", fmt.Errorf("%s is a file system of its own", t)
+		}
+	}
+	switch {
+	case best == "":
+		return filepath.Join(rootfs, dir), nil
+	case writable:
+		return filepath.Join(source, strings.TrimPrefix(dir, best)), nil
+	default:
+		return "", fmt.Errorf("%s is mounted read-only", best)
+	}
 }
 
 func (rt *Runtime) run(ctx context.Context, s *Spec, id, bundle string, stopped *bool) (*Result, error) {

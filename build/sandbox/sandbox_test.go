@@ -459,3 +459,39 @@ func TestRuncMissing(t *testing.T) {
 		t.Fatal("no error with a missing runc")
 	}
 }
+
+func TestFileAndSymlinkInputs(t *testing.T) {
+	e := newEnv(t)
+	host := t.TempDir()
+	file := filepath.Join(host, "1b9p07z77phvv2hf6gm9f28syp39f1ag-file.txt")
+	rel := filepath.Join(host, "2x2vwqvd4a6ww7jncvkmy2mfa3kirhkq-rel")
+	abs := filepath.Join(host, "3mf3s0l7ylgm2j5pmy3jxv7dnwfkx5ld-abs")
+	if err := os.WriteFile(file, []byte("file input\n"), 0o444); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("1b9p07z77phvv2hf6gm9f28syp39f1ag-file.txt", rel); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(e.inputDir+"/bin/busybox", abs); err != nil {
+		t.Fatal(err)
+	}
+	s := e.spec(`cat /nix/store/*-file.txt /nix/store/*-rel; readlink /nix/store/*-abs; readlink /opt/tools/sh; /opt/tools/sh -c 'echo through a symlink'`)
+	s.Mounts = append(s.Mounts,
+		Mount{Source: file, Target: "/nix/store/" + filepath.Base(file)},
+		Mount{Source: rel, Target: "/nix/store/" + filepath.Base(rel)},
+		Mount{Source: abs, Target: "/nix/store/" + filepath.Base(abs)},
+		Mount{Source: abs, Target: "/opt/tools/sh"}, // in the root file system
+	)
+	res, log := e.run(t, context.Background(), s)
+	want := "file input\nfile input\n" + e.inputDir + "/bin/busybox\n" + e.inputDir + "/bin/busybox\nthrough a symlink\n"
+	if !res.Success() || log != want {
+		t.Errorf("%+v\nlog %q\nwant %q", res, log, want)
+	}
+
+	// A symlink cannot go into a read-only input.
+	s = e.spec("true")
+	s.Mounts = append(s.Mounts, Mount{Source: abs, Target: e.inputDir + "/bin/sh"})
+	if _, err := e.rt.Run(context.Background(), s); err == nil || !strings.Contains(err.Error(), "read-only") {
+		t.Errorf("symlink inside a read-only input: err = %v", err)
+	}
+}
