@@ -158,8 +158,15 @@ func (b *layoutBuilder) node(path string, n castore.Node) error {
 // computeLayout computes the NAR layout of n, fetching the directories
 // below it from ds.
 func computeLayout(ctx context.Context, ds castore.DirectoryService, n castore.Node, withFiles bool) (*narLayout, error) {
+	l, _, err := computeLayoutDirs(ctx, ds, n, withFiles)
+	return l, err
+}
+
+// computeLayoutDirs is computeLayout that also returns the directories it
+// fetched.
+func computeLayoutDirs(ctx context.Context, ds castore.DirectoryService, n castore.Node, withFiles bool) (*narLayout, map[castore.Digest]*castore.Directory, error) {
 	if err := n.Validate(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	b := &layoutBuilder{litStart: -1, dirs: map[castore.Digest]*castore.Directory{}}
 	if withFiles {
@@ -168,18 +175,17 @@ func computeLayout(ctx context.Context, ds castore.DirectoryService, n castore.N
 	if n.Kind == castore.KindDirectory {
 		for d, err := range ds.GetRecursive(ctx, n.Digest) {
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			b.dirs[d.Digest()] = d
 		}
 	}
 	b.str("nix-archive-1")
 	if err := b.node("/", n); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	b.endLit()
-	b.dirs = nil
-	return &b.l, nil
+	return &b.l, b.dirs, nil
 }
 
 // find returns the index of the segment holding offset off (< size).
