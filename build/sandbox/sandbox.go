@@ -188,6 +188,9 @@ type Usage struct {
 	// cgroup: its processes' memory plus the page cache and tmpfs files
 	// they brought in (0 if the kernel does not record it).
 	PeakMemory uint64
+	// CPU time and memory include what runc's init spends inside the
+	// container before it executes the command: a few milliseconds and
+	// about 2 MB.
 	Wall       time.Duration // from starting runc to its end
 }
 

@@ -103,6 +103,15 @@ func (e *env) checkNoLeftovers(t *testing.T) {
 	for _, b := range bundles {
 		t.Errorf("bundle left behind: %s", b.Name())
 	}
+	mountinfo, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range []string{e.rt.work, e.store, e.build, e.busybox} {
+		if bytes.Contains(mountinfo, []byte(dir)) {
+			t.Errorf("mount left behind on the host under %s", dir)
+		}
+	}
 	for _, h := range e.rt.cgroups.hiers {
 		matches, _ := filepath.Glob(filepath.Join(h.mount, h.rel, e.rt.prefix+"*"))
 		for _, m := range matches {

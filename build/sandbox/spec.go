@@ -18,7 +18,8 @@ type Spec struct {
 	// (a name without a slash is looked up in PATH from Env).
 	Args []string
 	// Env is the complete environment, as "KEY=value" strings. Nothing is
-	// inherited from the host.
+	// inherited from the host; runc adds HOME (from /etc/passwd: BuildDir)
+	// when Env has none, so callers wanting Nix's /homeless-shelter set it.
 	Env []string
 	// Dir is the working directory (a sandbox path); "/" when empty.
 	Dir string
@@ -29,7 +30,7 @@ type Spec struct {
 	// directory (the store directory) the way Nix's sandbox does it.
 	Mounts []Mount
 	// Tmpfs are sandbox paths that get a fresh, empty, writable tmpfs
-	// (gone when the run ends).
+	// (gone when the run ends). /tmp and /dev/shm always are one.
 	Tmpfs []string
 
 	// Network gives the process the host's network namespace (for
@@ -77,6 +78,11 @@ type Mount struct {
 	Target   string // sandbox path
 	Writable bool   // read-write instead of read-only; the source's owner becomes the sandbox user
 }
+
+// Mount points for mounts inside a writable mount (inputs inside the store
+// directory) are created by runc in the writable directory on the host, as
+// empty directories or files, and symlink inputs are recreated there; they
+// stay after the run, next to the outputs, for the caller to ignore.
 
 // reservedTargets are set up by the sandbox itself.
 var reservedTargets = []string{"/", "/proc", "/dev", "/etc/passwd", "/etc/group", "/etc/hosts",
