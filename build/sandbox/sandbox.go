@@ -191,7 +191,7 @@ type Usage struct {
 	// CPU time and memory include what runc's init spends inside the
 	// container before it executes the command: a few milliseconds and
 	// about 2 MB.
-	Wall       time.Duration // from starting runc to its end
+	Wall time.Duration // from starting runc to its end
 }
 
 // A SetupError means the sandbox could not start the process: runc failed
