@@ -13,7 +13,8 @@
 // to the caller as it is written.
 //
 // A Runtime is safe for concurrent use: runs are independent containers.
-// Each run gets a cgroup from which its CPU time and peak memory are read.
+// A run's CPU time is that of its process tree, its peak memory that of the
+// cgroup runc makes for it.
 // Whatever happens — success, failure, timeout, cancellation — no container,
 // mount, cgroup or temporary file is left behind; a crashed process's
 // leftovers are removed by the next New with the same state directory.
@@ -115,8 +116,7 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 	if err := os.MkdirAll(rt.runcRoot, 0o700); err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)
 	}
-	// The bundles are read by runc as root only, but the rootfs inside
-	// must be reachable once the process runs as an ordinary user.
+	// Only root reads the state; others may not list it.
 	if err := os.Chmod(state, 0o711); err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)
 	}
@@ -153,8 +153,8 @@ func (rt *Runtime) Close() error {
 
 // Result is the outcome of a run that reached its end.
 type Result struct {
-	// ExitCode is the process's exit status. A process killed by signal
-	// n reports 128+n (that is all runc tells), and Signal is set.
+	// ExitCode is the process's exit status, or 128+n when signal n
+	// killed it, as shells report it.
 	ExitCode int
 	// Signal is the signal that ended the process, or 0.
 	Signal syscall.Signal
@@ -181,17 +181,16 @@ const (
 	KilledCanceled KillReason = "canceled"  // the context was done
 )
 
-// Usage is the resources a run used.
+// Usage is the resources a run used. CPU time and memory include what
+// runc's init spends inside the container before it executes the command: a
+// few milliseconds and about 2 MB.
 type Usage struct {
 	UserCPU, SystemCPU time.Duration // CPU time of all the run's processes
 	// PeakMemory is the high-water mark of memory charged to the run's
 	// cgroup: its processes' memory plus the page cache and tmpfs files
 	// they brought in (0 if the kernel does not record it).
 	PeakMemory uint64
-	// CPU time and memory include what runc's init spends inside the
-	// container before it executes the command: a few milliseconds and
-	// about 2 MB.
-	Wall time.Duration // from starting runc to its end
+	Wall       time.Duration // from starting runc to its end
 }
 
 // A SetupError means the sandbox could not start the process: runc failed
