@@ -29,7 +29,7 @@ type Dumper struct {
 	// Readers is how many files are read concurrently; 0 means 4.
 	Readers int
 	// Memory bounds the bytes of file contents read ahead; 0 means
-	// 32 MiB.
+	// 8 MiB, plenty to keep a hash fed (more only costs page faults).
 	Memory int64
 }
 
@@ -49,7 +49,7 @@ func DumpFS(ctx context.Context, w io.Writer, fsys fs.FS, name string) error {
 
 // DumpPath writes the archive of the tree at path to w.
 func (d *Dumper) DumpPath(ctx context.Context, w io.Writer, path string) error {
-	return d.dump(ctx, w, osTree{}, path)
+	return d.dump(ctx, w, &osTree{}, path)
 }
 
 // DumpFS writes the archive of the tree at name in fsys to w.
@@ -114,11 +114,14 @@ func errNotRegular(name string) error {
 }
 
 const (
-	// chunkSize is the most a reader reads of a file at once.
-	chunkSize = 1 << 20
+	// chunkSize is the most a reader reads of a file at once. All chunk
+	// buffers have this size, so that they can all be recycled: a
+	// small file wastes the rest of its buffer while it waits, but the
+	// budget bounds how many wait.
+	chunkSize = 64 << 10
 	// jobChunks is how many chunks of a file a reader may read ahead of
 	// the writer.
-	jobChunks = 4
+	jobChunks = 16
 	// walkAhead is how many nodes the walker may list ahead of the writer.
 	walkAhead = 1024
 )
@@ -139,12 +142,13 @@ type fileJob struct {
 	out    chan chunk
 }
 
-// chunk is what a reader sends the writer: first the file's metadata, then
-// its contents; or an error.
+// chunk is what a reader sends the writer: contents, and in the first
+// chunk of a file its metadata and where the rest will come; or an error.
 type chunk struct {
 	size int64
 	exec bool
 	data []byte
+	rest chan chunk
 	err  error
 }
 
@@ -157,7 +161,7 @@ func (d *Dumper) dump(ctx context.Context, w io.Writer, t tree, root string) err
 	}
 	memory := d.Memory
 	if memory <= 0 {
-		memory = 32 << 20
+		memory = 8 << 20
 	}
 	s := &dumpState{
 		ctx:    ctx,
@@ -167,7 +171,9 @@ func (d *Dumper) dump(ctx context.Context, w io.Writer, t tree, root string) err
 		jobs:   make(chan *fileJob, walkAhead),
 		budget: newBudget(memory),
 	}
-	s.bufs.maxHeld = memory
+	// Room for the budget, and for the file the writer waits for, which
+	// may exceed it.
+	s.bufs.max = int(memory/chunkSize) + jobChunks + 1
 	defer func() {
 		cancel()
 		s.budget.close()
@@ -222,7 +228,7 @@ func (s *dumpState) walkRoot(root string) {
 func (s *dumpState) walk(fsPath, narPath string, mode fs.FileMode) bool {
 	switch {
 	case mode.IsRegular():
-		job := &fileJob{fsPath: fsPath, out: make(chan chunk, jobChunks)}
+		job := &fileJob{fsPath: fsPath, out: make(chan chunk, 1)}
 		if !s.send(item{hdr: Header{Path: narPath, Type: TypeRegular}, job: job}) {
 			return false
 		}
@@ -284,43 +290,80 @@ func (s *dumpState) readLoop() {
 	}
 }
 
-// readJob reads a file into chunks for the writer. It returns false if the
-// dump was abandoned.
+// readJob reads a file for the writer: a first message with the file's
+// metadata and first chunk (and, for a larger file, a channel for the rest
+// of its chunks), or an error. It returns false if the dump was abandoned.
 func (s *dumpState) readJob(job *fileJob) bool {
-	send := func(c chunk) bool {
-		select {
-		case job.out <- c:
-			return true
-		case <-s.ctx.Done():
-			s.bufs.put(c.data)
-			return false
-		}
-	}
 	f, size, exec, err := s.tree.open(job.fsPath)
 	if err != nil {
-		return send(chunk{err: err})
+		return s.sendChunk(job.out, chunk{err: err})
 	}
 	defer f.Close()
-	if !send(chunk{size: size, exec: exec}) {
-		return false
+	first := chunk{size: size, exec: exec}
+	if size > chunkSize {
+		// Per-file channels are sized for what the file needs: most
+		// files fit in one chunk.
+		first.rest = make(chan chunk, jobChunks)
 	}
-	for left := size; left > 0; {
+	left := size
+	if left > 0 {
 		n := min(left, chunkSize)
-		if !s.budget.acquire(job, n) {
+		buf, ok, err := s.readChunk(job, f, n)
+		if !ok {
 			return false
 		}
-		buf := s.bufs.get(int(n))
-		if _, err := io.ReadFull(f, buf); err != nil {
-			s.budget.release(n)
-			s.bufs.put(buf)
-			return send(chunk{err: readErr(job.fsPath, err)})
+		if err != nil {
+			return s.sendChunk(job.out, chunk{err: err})
 		}
-		if !send(chunk{data: buf}) {
+		first.data = buf
+		left -= n
+	}
+	if !s.sendChunk(job.out, first) {
+		return false
+	}
+	for left > 0 {
+		n := min(left, chunkSize)
+		buf, ok, err := s.readChunk(job, f, n)
+		if !ok {
+			return false
+		}
+		if err != nil {
+			return s.sendChunk(first.rest, chunk{err: err})
+		}
+		if !s.sendChunk(first.rest, chunk{data: buf}) {
 			return false
 		}
 		left -= n
 	}
 	return true
+}
+
+// readChunk reads the next n bytes of a file within the budget. ok is
+// false if the dump was abandoned.
+func (s *dumpState) readChunk(job *fileJob, f io.Reader, n int64) (buf []byte, ok bool, err error) {
+	// The budget counts buffers, whatever part of them is used.
+	if !s.budget.acquire(job, chunkSize) {
+		return nil, false, nil
+	}
+	buf = s.bufs.get(int(n))
+	if _, err := io.ReadFull(f, buf); err != nil {
+		s.budget.release(chunkSize)
+		s.bufs.put(buf)
+		return nil, true, readErr(job.fsPath, err)
+	}
+	return buf, true, nil
+}
+
+// sendChunk passes a chunk to the writer; false means the dump was
+// abandoned.
+func (s *dumpState) sendChunk(ch chan chunk, c chunk) bool {
+	select {
+	case ch <- c:
+		return true
+	case <-s.ctx.Done():
+		s.bufs.put(c.data)
+		return false
+	}
 }
 
 func readErr(name string, err error) error {
@@ -372,38 +415,43 @@ func (s *dumpState) writeFile(nw *Writer, it item) error {
 		return err
 	}
 	s.budget.setCurrent(job)
-	var c chunk
-	select {
-	case c = <-job.out:
-	case <-s.ctx.Done():
-		return s.ctx.Err()
-	}
-	if c.err != nil {
-		return c.err
+	c, err := s.receive(job.out)
+	if err != nil {
+		return err
 	}
 	it.hdr.Size, it.hdr.Executable = c.size, c.exec
 	if err := nw.WriteHeader(&it.hdr); err != nil {
 		return err
 	}
-	for left := c.size; left > 0; {
-		select {
-		case c = <-job.out:
-		case <-s.ctx.Done():
-			return s.ctx.Err()
+	rest := c.rest
+	for left := it.hdr.Size; ; {
+		if len(c.data) > 0 {
+			_, err := nw.Write(c.data)
+			n := int64(len(c.data))
+			s.budget.release(chunkSize)
+			s.bufs.put(c.data)
+			if err != nil {
+				return err
+			}
+			left -= n
 		}
-		if c.err != nil {
-			return c.err
+		if left == 0 {
+			return nil
 		}
-		_, err := nw.Write(c.data)
-		n := int64(len(c.data))
-		s.budget.release(n)
-		s.bufs.put(c.data)
-		if err != nil {
+		if c, err = s.receive(rest); err != nil {
 			return err
 		}
-		left -= n
 	}
-	return nil
+}
+
+// receive takes the next chunk of the file being written.
+func (s *dumpState) receive(ch chan chunk) (chunk, error) {
+	select {
+	case c := <-ch:
+		return c, c.err
+	case <-s.ctx.Done():
+		return chunk{}, s.ctx.Err()
+	}
 }
 
 // budget bounds the bytes read ahead. The file the writer is waiting for
@@ -454,48 +502,35 @@ func (b *budget) close() {
 	b.cond.Broadcast()
 }
 
-// bufPool recycles chunk buffers by power-of-two size class, from 4 KiB
-// to chunkSize. It keeps at most max bytes of free buffers. (A sync.Pool
-// would lose them at every collection, and fresh buffers cost page faults
-// and zeroing.)
+// bufPool recycles chunk buffers, keeping at most max of them. (A
+// sync.Pool would lose them at every collection, and fresh buffers cost
+// page faults and zeroing.)
 type bufPool struct {
-	mu      sync.Mutex
-	free    [9][][]byte
-	held    int64
-	maxHeld int64
+	mu   sync.Mutex
+	free [][]byte
+	max  int
 }
 
-func sizeClass(n int) int {
-	c := 0
-	for size := 4 << 10; size < n; size <<= 1 {
-		c++
-	}
-	return c
-}
-
+// get returns a buffer of n bytes, at most chunkSize.
 func (p *bufPool) get(n int) []byte {
-	c := sizeClass(n)
 	p.mu.Lock()
-	if k := len(p.free[c]); k > 0 {
-		b := p.free[c][k-1]
-		p.free[c] = p.free[c][:k-1]
-		p.held -= int64(cap(b))
+	if k := len(p.free); k > 0 {
+		b := p.free[k-1]
+		p.free = p.free[:k-1]
 		p.mu.Unlock()
 		return b[:n]
 	}
 	p.mu.Unlock()
-	return make([]byte, n, (4<<10)<<c)
+	return make([]byte, n, chunkSize)
 }
 
 func (p *bufPool) put(b []byte) {
-	c := sizeClass(cap(b))
-	if b == nil || (4<<10)<<c != cap(b) {
+	if cap(b) != chunkSize {
 		return
 	}
 	p.mu.Lock()
-	if p.held+int64(cap(b)) <= p.maxHeld {
-		p.free[c] = append(p.free[c], b)
-		p.held += int64(cap(b))
+	if len(p.free) < p.max {
+		p.free = append(p.free, b[:0])
 	}
 	p.mu.Unlock()
 }

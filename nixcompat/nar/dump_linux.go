@@ -11,7 +11,7 @@ import (
 
 // readDir lists a directory with getdents64 directly: os.ReadDir's
 // allocations and extra system calls show when hashing large trees.
-func (osTree) readDir(name string) ([]dirEntry, error) {
+func (t *osTree) readDir(name string) ([]dirEntry, error) {
 	var fd int
 	var err error
 	for {
@@ -25,7 +25,10 @@ func (osTree) readDir(name string) ([]dirEntry, error) {
 	}
 	defer syscall.Close(fd)
 	var entries []dirEntry
-	buf := make([]byte, 16<<10)
+	if t.direntBuf == nil {
+		t.direntBuf = make([]byte, 16<<10)
+	}
+	buf := t.direntBuf
 	for {
 		n, err := syscall.ReadDirent(fd, buf)
 		if err == syscall.EINTR {

@@ -7,7 +7,7 @@ import (
 	"os"
 )
 
-func (osTree) open(name string) (io.ReadCloser, int64, bool, error) {
+func (*osTree) open(name string) (io.ReadCloser, int64, bool, error) {
 	f, err := os.Open(name)
 	if err != nil {
 		return nil, 0, false, err
@@ -24,7 +24,7 @@ func (osTree) open(name string) (io.ReadCloser, int64, bool, error) {
 	return f, fi.Size(), fi.Mode()&0o100 != 0, nil
 }
 
-func (osTree) readDir(name string) ([]dirEntry, error) {
+func (*osTree) readDir(name string) ([]dirEntry, error) {
 	entries, err := os.ReadDir(name)
 	return fromDirEntries(entries), err
 }

@@ -11,7 +11,7 @@ import (
 // open opens a regular file with plain system calls: an os.File costs an
 // extra fstat and a finalizer per file, which shows when hashing trees of
 // many small files.
-func (osTree) open(name string) (io.ReadCloser, int64, bool, error) {
+func (*osTree) open(name string) (io.ReadCloser, int64, bool, error) {
 	var fd int
 	var err error
 	for {

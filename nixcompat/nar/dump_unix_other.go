@@ -4,7 +4,7 @@ package nar
 
 import "os"
 
-func (osTree) readDir(name string) ([]dirEntry, error) {
+func (*osTree) readDir(name string) ([]dirEntry, error) {
 	entries, err := os.ReadDir(name)
 	return fromDirEntries(entries), err
 }
