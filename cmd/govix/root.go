@@ -24,6 +24,7 @@ language, a content-addressed store that speaks Nix's formats, and a builder.`,
 		newDerivationCmd(),
 		newNarCmd(),
 		newStoreCmd(),
+		newNarBridgeCmd(),
 	)
 	return root
 }

@@ -20,6 +20,7 @@ func newStoreCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 	}
 	cmd.AddCommand(newStoreAddCmd())
+	cmd.AddCommand(newStorePathInfoCmd())
 	return cmd
 }
 
@@ -27,7 +28,7 @@ func newStoreAddCmd() *cobra.Command {
 	var dryRun, recursive bool
 	var fixed, name string
 	cmd := &cobra.Command{
-		Use:   "add --dry-run [--fixed ALGO [--recursive]] [-n NAME] PATH",
+		Use:   "add [--dry-run] [--fixed ALGO [--recursive]] [-n NAME] PATH",
 		Short: "Add a path to the store and print its store path (like nix-store --add)",
 		Long: `Print the store path that nix-store --add PATH gives (the NAR of PATH hashed
 with sha256, a "source" path), or with --fixed ALGO what
@@ -35,15 +36,16 @@ nix-store --add-fixed [--recursive] ALGO PATH gives (the flat hash of a
 regular file's contents, or with --recursive the hash of its NAR). The name
 is PATH's base name unless -n says otherwise.
 
-With --dry-run the path is computed without a store. Adding to govix's own
-store comes with the store.`,
+The path is added to the store (its contents to the castore, its
+PathInfo with the content address nix-store records); with --dry-run it is
+only computed, without a store.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !dryRun {
-				return errors.New("store add: adding to govix's store is not implemented yet (it arrives with the store); use --dry-run to print the store path without adding")
-			}
 			if recursive && fixed == "" {
 				return errors.New("store add: --recursive only goes with --fixed ALGO (plain add always hashes the NAR)")
+			}
+			if !dryRun {
+				return storeAdd(cmd, args[0], name, fixed, recursive)
 			}
 			p, err := storeAddPath(cmd, args[0], name, fixed, recursive)
 			if err != nil {
