@@ -159,4 +159,3 @@ func (s *Service) List(ctx context.Context) iter.Seq2[*store.PathInfo, error] {
 		}
 	}
 }
-
