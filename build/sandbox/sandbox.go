@@ -49,6 +49,7 @@ import (
 	"syscall"
 	"time"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
 
@@ -240,7 +241,12 @@ func (rt *Runtime) prepare(s *Spec, id, bundle string) error {
 	if err != nil {
 		return err
 	}
+	devices, err := hostDevices(s)
+	if err != nil {
+		return err
+	}
 	spec := ociSpec(s, mounts, rootfs, rt.cgroups.runcPath(id), rt.netFiles)
+	spec.Linux.Devices = devices
 	b, err := json.Marshal(spec)
 	if err != nil {
 		return fmt.Errorf("sandbox: %w", err)
@@ -295,6 +301,34 @@ func placeMounts(s *Spec, rootfs string) ([]Mount, error) {
 		}
 	}
 	return mounts, nil
+}
+
+// hostDevices describes s.Devices for runc, which creates them and allows
+// them in the devices cgroup.
+func hostDevices(s *Spec) ([]specs.LinuxDevice, error) {
+	uid, gid := s.ids()
+	var out []specs.LinuxDevice
+	for _, d := range s.Devices {
+		var st unix.Stat_t
+		if err := unix.Stat(d, &st); err != nil {
+			return nil, fmt.Errorf("sandbox: device %s: %w", d, err)
+		}
+		typ := "c"
+		switch st.Mode & unix.S_IFMT {
+		case unix.S_IFCHR:
+		case unix.S_IFBLK:
+			typ = "b"
+		default:
+			return nil, fmt.Errorf("sandbox: %s is not a device", d)
+		}
+		mode := fs.FileMode(0o660)
+		out = append(out, specs.LinuxDevice{
+			Path: d, Type: typ,
+			Major: int64(unix.Major(uint64(st.Rdev))), Minor: int64(unix.Minor(uint64(st.Rdev))),
+			FileMode: &mode, UID: &uid, GID: &gid,
+		})
+	}
+	return out, nil
 }
 
 // hostDir returns the host directory that is dir inside the sandbox, if it

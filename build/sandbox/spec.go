@@ -39,6 +39,10 @@ type Spec struct {
 	// process has a private network namespace with only a loopback
 	// interface.
 	Network bool
+	// Devices are host device files (such as /dev/kvm, which Nix offers
+	// every build when the host has it) created at the same path inside,
+	// readable and writable by the sandbox user.
+	Devices []string
 	// BinSh, when not empty, is a host file mounted read-only at /bin/sh
 	// (Nix's sandbox-paths /bin/sh=...).
 	BinSh string
@@ -137,6 +141,11 @@ func (s *Spec) validate() error {
 		}
 		if err := check("/bin/sh"); err != nil {
 			return err
+		}
+	}
+	for _, d := range s.Devices {
+		if err := checkSandboxPath(d); err != nil || !strings.HasPrefix(d, "/dev/") {
+			return fmt.Errorf("sandbox: device %q is not a path in /dev", d)
 		}
 	}
 	if s.Timeout < 0 || s.MaxSilence < 0 || s.MaxLogSize < 0 || s.LogTail < 0 {
