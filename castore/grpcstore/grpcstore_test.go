@@ -11,6 +11,7 @@ import (
 	"github.com/govix/govix/castore/castoretest"
 	"github.com/govix/govix/castore/grpcstore"
 	"github.com/govix/govix/castore/memory"
+	"github.com/govix/govix/castore/objectstore"
 )
 
 // serve starts a server for backend on a unix socket (unix true) or a
@@ -72,4 +73,8 @@ func TestConformanceChained(t *testing.T) {
 		inner := connect(t, serve(t, memory.New(), nil, true))
 		return connect(t, serve(t, inner, nil, true))
 	})
+}
+
+func objectStoreURL(dir string) (*url.URL, error) {
+	return url.Parse(objectstore.SchemeFile + "://" + dir + "?fsync=false")
 }
