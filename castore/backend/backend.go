@@ -80,6 +80,25 @@ func LocalPath(u *url.URL) (string, error) {
 	return p, nil
 }
 
+// IsLocal reports whether rawURL names an embedded on-disk store, and if
+// so its directory: packages that keep their own data in that store's
+// database (local.Store.DB, local.Store.KV) open it with local.Open
+// instead of Open.
+func IsLocal(rawURL string) (dir string, ok bool, err error) {
+	if !strings.Contains(rawURL, "://") {
+		return rawURL, true, nil
+	}
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "", false, fmt.Errorf("castore: bad store URL: %w", err)
+	}
+	if u.Scheme != "local" {
+		return "", false, nil
+	}
+	dir, err = LocalPath(u)
+	return dir, err == nil, err
+}
+
 func openLocal(ctx context.Context, u *url.URL) (*castore.Store, error) {
 	p, err := LocalPath(u)
 	if err != nil {

@@ -72,3 +72,12 @@ func TestLocalPath(t *testing.T) {
 		t.Errorf("empty local URL: %v", err)
 	}
 }
+
+func TestIsLocal(t *testing.T) {
+	for in, want := range map[string]string{"/x/y": "/x/y", "local:///a": "/a", "memory://": "", "cache://?near=local:///a&far=memory://": ""} {
+		dir, ok, err := backend.IsLocal(in)
+		if err != nil || ok != (want != "") || dir != want {
+			t.Errorf("IsLocal(%q) = %q, %v, %v", in, dir, ok, err)
+		}
+	}
+}

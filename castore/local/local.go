@@ -125,7 +125,8 @@ type Store struct {
 type batch struct {
 	chunks    map[castore.Digest]location
 	manifests map[castore.Digest][]byte
-	packs     map[uint32]*os.File // packs written to, with their length below
+	kv        map[string]map[string][]byte // bucket -> key -> value, see KV
+	packs     map[uint32]*os.File          // packs written to, with their length below
 	lengths   map[uint32]int64
 	bytes     int64
 }
@@ -134,12 +135,21 @@ func newBatch() batch {
 	return batch{
 		chunks:    make(map[castore.Digest]location),
 		manifests: make(map[castore.Digest][]byte),
+		kv:        make(map[string]map[string][]byte),
 		packs:     make(map[uint32]*os.File),
 		lengths:   make(map[uint32]int64),
 	}
 }
 
-func (b *batch) empty() bool { return len(b.chunks) == 0 && len(b.manifests) == 0 }
+func (b *batch) entries() int {
+	n := len(b.chunks) + len(b.manifests)
+	for _, m := range b.kv {
+		n += len(m)
+	}
+	return n
+}
+
+func (b *batch) empty() bool { return b.entries() == 0 }
 
 // Open opens (creating if needed) the store in directory dir, repairing
 // what an interrupted writer left behind.
@@ -318,6 +328,18 @@ func (s *Store) flush(ctx context.Context) error {
 		for d, m := range b.manifests {
 			s.pending.manifests[d] = m
 		}
+		for bucket, m := range b.kv {
+			pm := s.pending.kv[bucket]
+			if pm == nil {
+				pm = make(map[string][]byte)
+				s.pending.kv[bucket] = pm
+			}
+			for k, v := range m {
+				if _, newer := pm[k]; !newer {
+					pm[k] = v
+				}
+			}
+		}
 		for id, f := range b.packs {
 			s.pending.packs[id] = f
 			s.pending.lengths[id] = max(s.pending.lengths[id], b.lengths[id])
@@ -359,6 +381,14 @@ func (s *Store) commit(ctx context.Context, b *batch) error {
 		for d, m := range b.manifests {
 			if err := mb.Put(bytes.Clone(d[:]), m); err != nil {
 				return err
+			}
+		}
+		for bucket, m := range b.kv {
+			kb := tx.Bucket([]byte(bucket))
+			for k, v := range m {
+				if err := kb.Put([]byte(k), v); err != nil {
+					return err
+				}
 			}
 		}
 		pb := tx.Bucket(bucketPacks)

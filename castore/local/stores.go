@@ -117,7 +117,7 @@ func (c chunkStore) WriteChunk(ctx context.Context, d castore.Digest, data []byt
 	s.pending.packs[w.id] = w.f
 	s.pending.lengths[w.id] = w.size
 	s.pending.bytes += need
-	full := len(s.pending.chunks)+len(s.pending.manifests) >= s.opts.FlushEntries || s.pending.bytes >= s.opts.FlushBytes
+	full := s.pending.entries() >= s.opts.FlushEntries || s.pending.bytes >= s.opts.FlushBytes
 	s.mu.Unlock()
 	if full {
 		return s.flush(ctx)

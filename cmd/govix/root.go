@@ -25,6 +25,7 @@ language, a content-addressed store that speaks Nix's formats, and a builder.`,
 		newNarCmd(),
 		newStoreCmd(),
 		newNarBridgeCmd(),
+		newCastoreCmd(),
 	)
 	return root
 }

@@ -1,0 +1,184 @@
+package fsio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/govix/govix/castore"
+)
+
+// Export writes the tree under root to dest, which must not exist. The tree
+// is written under a temporary name next to dest and renamed into place at
+// the end, so dest appears complete or not at all. Directories get mode
+// 0755, files 0644 or (executable) 0755. Every blob is verified as it is
+// read, and its length checked against the node's size.
+func Export(ctx context.Context, s *castore.Store, root castore.Node, dest string, opts *Options) error {
+	if err := root.Validate(); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	if _, err := os.Lstat(dest); err == nil {
+		return fmt.Errorf("export: %s already exists", dest)
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("export: %w", err)
+	}
+	parent := filepath.Dir(dest)
+	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dest)+".govix-export-")
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	// For a directory root, tmp is the tree itself; otherwise it holds the
+	// one file or symlink until the rename.
+	target := tmp
+	if root.Kind != castore.KindDirectory {
+		target = filepath.Join(tmp, "x")
+	}
+	err = exportTree(ctx, s, root, target, opts)
+	if err == nil && root.Kind == castore.KindDirectory {
+		err = os.Chmod(tmp, 0o755) // MkdirTemp made it 0700
+	}
+	if err == nil {
+		err = os.Rename(target, dest)
+	}
+	if err != nil {
+		os.RemoveAll(tmp)
+		return err
+	}
+	if root.Kind != castore.KindDirectory {
+		os.Remove(tmp)
+	}
+	return nil
+}
+
+func exportTree(ctx context.Context, s *castore.Store, root castore.Node, target string, opts *Options) error {
+	prog := opts.progress()
+	switch root.Kind {
+	case castore.KindFile:
+		return exportFile(ctx, s, root, target, prog)
+	case castore.KindSymlink:
+		return os.Symlink(root.Target, target)
+	}
+
+	closure, err := castore.Closure(ctx, s.Directories, root.Digest)
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	if closure[0].Size() != root.Size {
+		return fmt.Errorf("export: %w: directory %s has size %d, the root node says %d", castore.ErrCorrupt, root.Digest, closure[0].Size(), root.Size)
+	}
+	dirs := make(map[castore.Digest]*castore.Directory, len(closure))
+	for _, d := range closure {
+		dirs[d.Digest()] = d
+	}
+
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	type job struct {
+		node castore.Node
+		path string
+	}
+	jobs := make(chan job, 4*opts.workers())
+	var wg sync.WaitGroup
+	for range opts.workers() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				if ctx.Err() != nil {
+					continue
+				}
+				if err := exportFile(ctx, s, j.node, j.path, prog); err != nil {
+					cancel(err)
+				}
+			}
+		}()
+	}
+
+	// Directories and symlinks are made here, depth first; files go to the
+	// workers.
+	walkErr := func() error {
+		type item struct {
+			dir  *castore.Directory
+			path string
+		}
+		stack := []item{{closure[0], target}}
+		for len(stack) > 0 {
+			it := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			for _, e := range it.dir.Entries {
+				if ctx.Err() != nil {
+					return nil
+				}
+				p := filepath.Join(it.path, e.Name)
+				switch e.Kind {
+				case castore.KindDirectory:
+					if err := os.Mkdir(p, 0o755); err != nil {
+						return fmt.Errorf("export: %w", err)
+					}
+					prog.Directories.Add(1)
+					stack = append(stack, item{dirs[e.Digest], p})
+				case castore.KindSymlink:
+					if err := os.Symlink(e.Target, p); err != nil {
+						return fmt.Errorf("export: %w", err)
+					}
+				case castore.KindFile:
+					prog.FilesDiscovered.Add(1)
+					prog.BytesDiscovered.Add(int64(e.Size))
+					select {
+					case jobs <- job{e.Node, p}:
+					case <-ctx.Done():
+						return nil
+					}
+				}
+			}
+		}
+		return nil
+	}()
+	close(jobs)
+	wg.Wait()
+	if walkErr != nil {
+		return walkErr
+	}
+	return context.Cause(ctx)
+}
+
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
+
+func exportFile(ctx context.Context, s *castore.Store, n castore.Node, path string, prog *Progress) error {
+	r, err := s.Blobs.Open(ctx, n.Digest)
+	if err != nil {
+		return fmt.Errorf("export %s: %w", path, err)
+	}
+	defer r.Close()
+	mode := os.FileMode(0o644)
+	if n.Executable {
+		mode = 0o755
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	bp := copyBufs.Get().(*[]byte)
+	written, err := io.CopyBuffer(onlyWriter{f}, r, *bp)
+	copyBufs.Put(bp)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("export %s: %w", path, err)
+	}
+	if uint64(written) != n.Size {
+		return fmt.Errorf("export %s: %w: blob %s has %d bytes, the directory says %d", path, castore.ErrCorrupt, n.Digest, written, n.Size)
+	}
+	prog.Files.Add(1)
+	prog.Bytes.Add(written)
+	return nil
+}
+
+// onlyWriter hides *os.File's ReadFrom, which would otherwise make
+// io.CopyBuffer ignore the buffer and fall back to small reads.
+type onlyWriter struct{ io.Writer }
