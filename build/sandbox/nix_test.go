@@ -86,3 +86,42 @@ func TestSameEnvironmentAsNix(t *testing.T) {
 		t.Errorf("the sandbox differs from Nix's\n--- nix\n%s\n--- govix\n%s", nixFacts, ourFacts)
 	}
 }
+
+// TestSameNetworkEnvironmentAsNix compares a fixed-output derivation's
+// view: the host's network and name service files, printed to the log.
+func TestSameNetworkEnvironmentAsNix(t *testing.T) {
+	testutil.RequireNix(t)
+	bb := testutil.RequireCommand(t, "busybox")
+	e := newEnv(t)
+	// ls -1: Nix's log is a terminal, where ls would print columns.
+	script := `echo BEGIN; ls -1 /etc; cat /etc/nsswitch.conf; hostname
+		tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " " | sort; echo END; echo x > $out`
+	store := filepath.Join(t.TempDir(), "s")
+	expr := fmt.Sprintf(`derivation { name = "fodfacts"; system = "x86_64-linux"; builder = "/bin/sh"; args = ["-c" %q];
+		outputHashMode = "flat"; outputHashAlgo = "sha256"; outputHash = "1b6rqyma5pbr9v565ks2kp9xmww2c80m6c1jld64ka47lrc3ijvk"; }`,
+		script)
+	cmd := exec.Command("nix-build", "--store", store, "-E", expr, "--no-out-link",
+		"--option", "sandbox", "true", "--option", "build-users-group", "",
+		"--option", "sandbox-paths", "/bin/sh="+bb, "--option", "substituters", "")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("nix-build: %v\n%s", err, out)
+	}
+	section := func(log string) string {
+		_, rest, _ := strings.Cut(log, "BEGIN\n")
+		facts, _, _ := strings.Cut(rest, "END\n")
+		return facts
+	}
+	s := e.spec(script)
+	s.Args = []string{"/bin/sh", "-c", script}
+	s.BinSh = bb
+	s.Network = true
+	res, log := e.run(t, context.Background(), s)
+	if !res.Success() {
+		t.Fatalf("%+v\n%s", res, log)
+	}
+	t.Logf("a fixed-output build sees:\n%s", section(log))
+	if nix, ours := section(string(out)), section(log); nix != ours || ours == "" {
+		t.Errorf("the network sandbox differs from Nix's\n--- nix\n%s\n--- govix\n%s", nix, ours)
+	}
+}
