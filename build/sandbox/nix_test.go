@@ -93,8 +93,8 @@ func TestSameNetworkEnvironmentAsNix(t *testing.T) {
 	testutil.RequireNix(t)
 	bb := testutil.RequireCommand(t, "busybox")
 	e := newEnv(t)
-	// ls -1: Nix's log is a terminal, where ls would print columns.
-	script := `echo BEGIN; ls -1 /etc; cat /etc/nsswitch.conf; hostname
+	// Nix's log is a terminal, where ls prints columns.
+	script := `echo BEGIN; ls /etc /dev; [ -t 1 ] && echo terminal; cat /etc/nsswitch.conf; hostname
 		tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " " | sort; echo END; echo x > $out`
 	store := filepath.Join(t.TempDir(), "s")
 	expr := fmt.Sprintf(`derivation { name = "fodfacts"; system = "x86_64-linux"; builder = "/bin/sh"; args = ["-c" %q];
@@ -116,6 +116,10 @@ func TestSameNetworkEnvironmentAsNix(t *testing.T) {
 	s.Args = []string{"/bin/sh", "-c", script}
 	s.BinSh = bb
 	s.Network = true
+	s.Terminal = true
+	if _, err := os.Stat("/dev/kvm"); err == nil {
+		s.Devices = []string{"/dev/kvm"}
+	}
 	res, log := e.run(t, context.Background(), s)
 	if !res.Success() {
 		t.Fatalf("%+v\n%s", res, log)

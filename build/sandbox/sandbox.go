@@ -361,7 +361,13 @@ func hostDir(dir string, s *Spec, rootfs string) (string, error) {
 }
 
 func (rt *Runtime) run(ctx context.Context, s *Spec, id, bundle string, stopped *bool) (*Result, error) {
-	pr, pw, err := os.Pipe()
+	var pr, pw *os.File
+	var err error
+	if s.Terminal {
+		pr, pw, err = openPTY()
+	} else {
+		pr, pw, err = os.Pipe()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)
 	}
@@ -370,10 +376,11 @@ func (rt *Runtime) run(ctx context.Context, s *Spec, id, bundle string, stopped 
 	go pump.run(pr)
 
 	// "runc run --detach" hands its own stdio to the process: stdin is
-	// /dev/null and stdout and stderr are the same pipe, so the log keeps
-	// the order in which they were written (a foreground runc would copy
-	// them through two pipes of its own). It returns once the process
-	// runs; the process then becomes this (subreaper) process's child.
+	// /dev/null and stdout and stderr are the same pipe (or terminal), so
+	// the log keeps the order in which they were written (a foreground
+	// runc would copy them through two pipes of its own). It returns once
+	// the process runs; the process then becomes this (subreaper)
+	// process's child.
 	runcLog := filepath.Join(bundle, "runc.log")
 	pidFile := filepath.Join(bundle, "pid")
 	cmd := rt.command(context.WithoutCancel(ctx), "--log", runcLog, "--log-format", "json",

@@ -504,3 +504,22 @@ func TestFileAndSymlinkInputs(t *testing.T) {
 		t.Errorf("symlink inside a read-only input: err = %v", err)
 	}
 }
+
+func TestTerminal(t *testing.T) {
+	e := newEnv(t)
+	// Much output written just before the end must all arrive, unchanged
+	// (raw mode: no \r added), and isatty holds like under Nix.
+	s := e.spec(`[ -t 1 ] && [ -t 2 ] && echo "a terminal"; ls -l /proc/self/fd/0 | grep -q null && echo "stdin /dev/null"
+		printf 'tab\there\n'; head -c 300000 /dev/zero | tr '\0' 'x'; echo; echo err >&2`)
+	s.Terminal = true
+	res, log := e.run(t, context.Background(), s)
+	want := "a terminal\nstdin /dev/null\ntab\there\n" + strings.Repeat("x", 300000) + "\nerr\n"
+	if !res.Success() || log != want {
+		t.Errorf("%+v: log of %d bytes, want %d: %.100q ...", res.ExitCode, len(log), len(want), log)
+	}
+	s.Terminal = false
+	_, log = e.run(t, context.Background(), s)
+	if strings.Contains(log, "a terminal") {
+		t.Errorf("a pipe is a terminal: %.100q", log)
+	}
+}

@@ -65,6 +65,10 @@ type Spec struct {
 	// limit), like Nix's max-build-log-size.
 	MaxLogSize int64
 
+	// Terminal makes stdout and stderr a pseudo-terminal in raw mode, as in
+	// Nix's sandbox (isatty is true there, so tools may print columns or
+	// colours), instead of a pipe.
+	Terminal bool
 	// Log receives the process's stdout and stderr, merged, as they are
 	// written (may be nil). It is called from one goroutine at a time.
 	Log io.Writer
