@@ -11,7 +11,7 @@
 # RSS of each command (/usr/bin/time -v), which stays flat for govix because
 # it streams.
 #
-#   bench/hash.sh [TREE] [ROUNDS]
+#   bench/hash.sh [TREE] [ROUNDS]      (GOVIX=path/to/govix to time a given binary)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tree=${1:-$(go env GOROOT)}
@@ -24,8 +24,9 @@ if [ ! -x /usr/bin/time ]; then
 	[ "$(id -u)" = 0 ] || sudo=sudo
 	$sudo apt-get install -y -qq time >/dev/null
 fi
-go build -o "$tmp/govix" ./cmd/govix
-govix=$tmp/govix
+# GOVIX may name a govix binary to time; by default this tree's is built.
+govix=${GOVIX:-$tmp/govix}
+[ -n "${GOVIX:-}" ] || go build -o "$govix" ./cmd/govix
 
 echo "tree: $tree ($(du -sh "$tree" | cut -f1), $(find "$tree" | wc -l) entries), $rounds rounds, $(nproc) cores"
 
@@ -96,3 +97,7 @@ rss() { /usr/bin/time -v sh -c "$1" 2>&1 >/dev/null | awk -F': ' '/Maximum resid
 printf '%-34s govix %6d KB   nix %6d KB\n' "hash path vs nix-hash" "$(rss "exec $hash_g")" "$(rss "exec $hash_n")"
 printf '%-34s govix %6d KB   nix %6d KB\n' "nar dump vs nix-store --dump" \
 	"$(rss "exec '$govix' nar dump '$tree' >/dev/null")" "$(rss "exec nix-store --dump '$tree' >/dev/null")"
+# Memory does not grow with file size: a 2 GiB file (sparse, so cheap).
+truncate -s 2G "$tmp/big"
+printf '%-34s govix %6d KB   nix %6d KB\n' "hash path of a 2 GiB file" \
+	"$(rss "exec '$govix' hash path '$tmp/big'")" "$(rss "exec nix-hash --type sha256 '$tmp/big'")"
