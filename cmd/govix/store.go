@@ -21,6 +21,7 @@ func newStoreCmd() *cobra.Command {
 	}
 	cmd.AddCommand(newStoreAddCmd())
 	cmd.AddCommand(newStorePathInfoCmd())
+	cmd.AddCommand(newStoreImportCmd(), newStoreExportCmd(), newStoreCopyCmd(), newStoreVerifyCmd())
 	return cmd
 }
 

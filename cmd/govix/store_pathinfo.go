@@ -80,8 +80,9 @@ deriver and signatures. With -r the paths' closures are shown.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintln(out, string(b))
-			return nil
+			// Nix 2.8 ends the JSON without a newline.
+			_, err = out.Write(b)
+			return err
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON as nix path-info --json")
