@@ -152,4 +152,3 @@ func mustRead(t *testing.T, p string) string {
 	}
 	return string(b)
 }
-
