@@ -26,6 +26,18 @@
 // directly — an exact exit status and signal, the CPU time of exactly the
 // process tree — and hand it stdout and stderr as one pipe. A side effect is
 // that orphans of the caller's other children are re-parented to it too.
+//
+// What a run costs is mostly runc's: on the development machine (2 cores,
+// cgroup v1) about 20 ms of CPU per container, half in "runc run" and half
+// in its init, of which the memory cgroup's creation is 2 ms. The sandbox
+// adds about 1 ms: a root file system of one directory and three small
+// files (cheaper than sharing a skeleton, since runc creates mount points
+// in the root), config.json, and no copying — inputs are bind-mounted. Its
+// state lives on tmpfs (ext4 there spent a millisecond per created file),
+// and a finished container is removed without starting runc again. Runs
+// are independent, so a builder keeps every core busy by running several
+// at once; BenchmarkRunParallel and BenchmarkNixBuild compare that with
+// nix-build in the same run.
 package sandbox
 
 import (
