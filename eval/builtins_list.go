@@ -55,7 +55,7 @@ func builtinMap(c Call) Value {
 	f := c.Func(0)
 	out := make([]Value, len(l.elems))
 	for i, e := range l.elems {
-		out[i] = NewThunk(f, e)
+		out[i] = c.Ev.applyLazy(f, e)
 	}
 	return &List{elems: out}
 }
@@ -109,7 +109,7 @@ func builtinGenList(c Call) Value {
 	f := c.Func(0)
 	out := make([]Value, n)
 	for i := range out {
-		out[i] = NewThunk(f, Int(i))
+		out[i] = c.Ev.applyLazy(f, Int(i))
 	}
 	return NewList(out)
 }

@@ -51,6 +51,15 @@ func (ev *Evaluator) callStack(f Value, base int, pos syntax.Pos) Value {
 	for i < end {
 		switch fn := f.(type) {
 		case *Lambda:
+			if end-i >= 2 && !fn.fn.hasForms {
+				if inner, ok := fn.fn.body.(*lambdaNode); ok && !inner.hasForms {
+					// f a b where f = x: y: body: bind both without
+					// making the intermediate closure.
+					f = ev.callCurried(fn, inner, ev.args[i], ev.args[i+1], pos)
+					i += 2
+					continue
+				}
+			}
 			f = ev.callLambda(fn, ev.args[i], pos)
 			i++
 		case *PrimOp:
@@ -117,10 +126,11 @@ func (ev *Evaluator) callLambda(l *Lambda, arg Value, pos syntax.Pos) Value {
 		ev.stackOverflow(pos)
 	}
 	ev.callDepth++
-	env := newEnv(l.env, fn.nslots)
+	var env *Env
 	if !fn.hasForms {
-		env.set(0, arg)
+		env = ev.newEnv1(l.env, arg)
 	} else {
+		env = newEnv(l.env, fn.nslots)
 		ev.bindFormals(fn, env, arg, pos)
 	}
 	ev.frames = append(ev.frames, frame{kind: frameLambda, pos: pos, p: fn})
@@ -130,6 +140,26 @@ func (ev *Evaluator) callLambda(l *Lambda, arg Value, pos syntax.Pos) Value {
 	v := fn.body.eval(ev, env)
 	ev.frames = ev.frames[:len(ev.frames)-1]
 	ev.callDepth--
+	return v
+}
+
+// callCurried applies x: y: body to two arguments at once: the same two
+// calls as callLambda twice, without allocating the closure in between.
+func (ev *Evaluator) callCurried(l *Lambda, inner *lambdaNode, a, b Value, pos syntax.Pos) Value {
+	fn := l.fn
+	if ev.callDepth+1 >= ev.maxCallDepth {
+		ev.stackOverflow(pos)
+	}
+	ev.callDepth += 2
+	env := ev.newEnv1(l.env, a)
+	env2 := ev.newEnv1(env, b)
+	ev.frames = append(ev.frames, frame{kind: frameLambda, pos: pos, p: fn}, frame{kind: frameLambda, pos: pos, p: inner})
+	if ev.cancelCheck++; ev.cancelCheck&0xffff == 0 {
+		ev.checkInterrupt()
+	}
+	v := inner.body.eval(ev, env2)
+	ev.frames = ev.frames[:len(ev.frames)-2]
+	ev.callDepth -= 2
 	return v
 }
 

@@ -47,8 +47,15 @@ type Thunk struct {
 }
 
 // NewThunk returns a thunk that applies f to arg when forced (the lazy
-// application builtins such as map use).
+// application builtins such as map use). Applying a plain lambda (x: body)
+// binds the argument now and makes the body the thunk's code, so that
+// forcing it allocates no environment.
 func NewThunk(f, arg Value) *Thunk {
+	if l, ok := f.(*Lambda); ok && !l.fn.hasForms {
+		e := newEnv(l.env, l.fn.nslots)
+		e.set(0, arg)
+		return &Thunk{env: e, v: l.fn.call}
+	}
 	return &Thunk{env: appEnv, v: &appNode{f: f, arg: arg}}
 }
 

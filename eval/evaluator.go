@@ -83,7 +83,8 @@ type Evaluator struct {
 	files      map[string]Value   // evaluated files (import), by resolved path
 	parsed     map[string]*parsed // parsed files, by path
 	copied     map[string]string  // paths copied to the store
-	symStrings []*String          // symbol names as string values (attrNames)
+	alloc      allocator
+	symStrings []*String // symbol names as string values (attrNames)
 	features   map[string]bool
 	startTime  time.Time
 	s          wellKnown
@@ -131,9 +132,11 @@ func New(opts Options) *Evaluator {
 	}
 	// Forcing nested thunks uses the Go stack without calls; bound it so
 	// that the Go runtime's own stack limit is never reached.
-	ev.maxForceDepth = 4 * ev.maxCallDepth
-	if ev.maxForceDepth < 40000 {
-		ev.maxForceDepth = 40000
+	// (Nix's own limit is its 64 MiB C++ stack: about 60,000 nested
+	// thunks.)
+	ev.maxForceDepth = 10 * ev.maxCallDepth
+	if ev.maxForceDepth < 100000 {
+		ev.maxForceDepth = 100000
 	}
 	ev.features = map[string]bool{}
 	for _, f := range opts.ExperimentalFeatures {

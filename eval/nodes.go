@@ -40,7 +40,7 @@ func (ev *Evaluator) lazy(n node, env *Env) Value {
 	case *lambdaNode:
 		return &Lambda{fn: n, env: env}
 	}
-	return &Thunk{env: env, v: n}
+	return ev.newThunk(env, n)
 }
 
 // constNode is a literal or a global constant. Globals such as
@@ -230,6 +230,39 @@ type lambdaNode struct {
 	ellipsis bool
 	nslots   int
 	body     node
+	// call is the code of a thunk that is this function already applied
+	// (see Evaluator.applyLazy).
+	call *callBodyNode
+}
+
+// callBodyNode evaluates a lambda's body in an environment where its
+// argument is already bound, with the bookkeeping of a call.
+type callBodyNode struct {
+	fn *lambdaNode
+}
+
+func (n *callBodyNode) pos() syntax.Pos { return n.fn.at }
+func (n *callBodyNode) eval(ev *Evaluator, env *Env) Value {
+	if ev.callDepth >= ev.maxCallDepth {
+		ev.stackOverflow(n.fn.at)
+	}
+	ev.callDepth++
+	ev.frames = append(ev.frames, frame{kind: frameLambda, p: n.fn})
+	v := n.fn.body.eval(ev, env)
+	ev.frames = ev.frames[:len(ev.frames)-1]
+	ev.callDepth--
+	return v
+}
+
+// applyLazy returns the lazy application f arg. Applying a plain lambda
+// (x: body) binds the argument now and makes the body the thunk's code,
+// so forcing it allocates no environment; anything else is an
+// application thunk.
+func (ev *Evaluator) applyLazy(f, arg Value) Value {
+	if l, ok := f.(*Lambda); ok && !l.fn.hasForms {
+		return ev.newThunk(ev.newEnv1(l.env, arg), l.fn.call)
+	}
+	return ev.newThunk(appEnv, &appNode{f: f, arg: arg})
 }
 
 // formal is one { name ? default } of a pattern.

@@ -239,20 +239,51 @@ func (n *negNode) eval(ev *Evaluator, env *Env) Value {
 	return ev.arith('-', Int(0), n.x.eval(ev, env), n.at)
 }
 
-var arithWords = map[byte][3]string{
-	'+': {"addition", "adding", "+"},
-	'-': {"subtraction", "subtracting", "-"},
-	'*': {"multiplication", "multiplying", "*"},
-	'/': {"division", "dividing", "/"},
+func arithWords(op byte) [3]string {
+	switch op {
+	case '+':
+		return [3]string{"addition", "adding", "+"}
+	case '-':
+		return [3]string{"subtraction", "subtracting", "-"}
+	case '*':
+		return [3]string{"multiplication", "multiplying", "*"}
+	}
+	return [3]string{"division", "dividing", "/"}
 }
 
 // arith implements builtins.add, sub, mul and div on forced values.
 func (ev *Evaluator) arith(op byte, a, b Value, pos syntax.Pos) Value {
+	if ia, ok := a.(Int); ok {
+		if ib, ok := b.(Int); ok {
+			switch op {
+			case '+':
+				if r := ia + ib; (r > ia) == (ib > 0) {
+					return r
+				}
+			case '-':
+				if r := ia - ib; (r < ia) == (ib > 0) {
+					return r
+				}
+			case '*':
+				if ia > -1<<31 && ia < 1<<31 && ib > -1<<31 && ib < 1<<31 {
+					return ia * ib
+				}
+			case '/':
+				if ib != 0 && ib != -1 {
+					return ia / ib
+				}
+			}
+		}
+	}
+	return ev.arithSlow(op, a, b, pos)
+}
+
+// arithSlow is arith for floats, errors and overflow checks.
+func (ev *Evaluator) arithSlow(op byte, a, b Value, pos syntax.Pos) Value {
 	fa, aFloat := a.(Float)
 	fb, bFloat := b.(Float)
 	ia, aInt := a.(Int)
 	ib, bInt := b.(Int)
-	words := arithWords[op]
 	if op == '/' {
 		if !bInt && !bFloat {
 			ev.raise(TypeError, pos, "expected a float but found %s: %s", showType(b), ev.errorValue(b))
@@ -311,6 +342,7 @@ func (ev *Evaluator) arith(op byte, a, b Value, pos syntax.Pos) Value {
 		}
 	}
 	if !ok {
+		words := arithWords(op)
 		ev.raise(EvalError, pos, "integer overflow in %s %d %s %d", words[1], ia, words[2], ib)
 	}
 	return r

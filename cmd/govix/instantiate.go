@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
@@ -219,15 +221,7 @@ func runInstantiate(ctx context.Context, o *instantiateOpts, stdin io.Reader, st
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	// Batch evaluation allocates much and frees little until the end:
-	// collect less often than Go's default (which would run the collector
-	// on every doubling of a small heap), but keep a soft memory limit.
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(400)
-	}
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(4 << 30)
-	}
+	tuneGCForBatch()
 	if f := os.Getenv("GOVIX_CPUPROFILE"); f != "" {
 		stop, err := startCPUProfile(f)
 		if err != nil {
@@ -416,4 +410,46 @@ func startCPUProfile(file string) (stop func(), err error) {
 			}
 		}
 	}, nil
+}
+
+// tuneGCForBatch sets the garbage collector's pacing for one batch
+// evaluation, which allocates much and frees little until it ends. Like
+// Nix (whose Boehm GC starts with a heap of a quarter of RAM, at most
+// 384 MiB, "so that in most cases we don't need to garbage collect at
+// all"), govix does not collect until the heap reaches that size; from the
+// first collection on, it paces normally with GOGC=150. GOGC or GOMEMLIMIT
+// in the environment disable this.
+func tuneGCForBatch() {
+	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	budget := int64(384 << 20)
+	if ram := physicalMemory(); ram > 0 && ram/4 < budget {
+		budget = ram / 4
+	}
+	debug.SetGCPercent(-1)
+	debug.SetMemoryLimit(budget)
+	// A finalizer on a garbage object runs after the first collection.
+	sentinel := new([16]byte)
+	runtime.SetFinalizer(sentinel, func(*[16]byte) {
+		debug.SetGCPercent(150)
+		debug.SetMemoryLimit(math.MaxInt64)
+	})
+}
+
+// physicalMemory returns the machine's RAM in bytes, or 0 if unknown.
+func physicalMemory() int64 {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "MemTotal:" {
+			kb, err := strconv.ParseInt(f[1], 10, 64)
+			if err == nil {
+				return kb << 10
+			}
+		}
+	}
+	return 0
 }
