@@ -3,11 +3,13 @@ package objectstore
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -92,7 +94,7 @@ func Open(ctx context.Context, u *url.URL) (*castore.Store, error) {
 		if u.Host == "" {
 			return nil, fmt.Errorf("objectstore: %s: want objectstore+s3://bucket[/prefix]", redacted(u))
 		}
-		client, err := s3Client(ctx, q, take)
+		client, err := s3Client(ctx, q, take, concurrency)
 		if err != nil {
 			return nil, err
 		}
@@ -123,7 +125,7 @@ func Open(ctx context.Context, u *url.URL) (*castore.Store, error) {
 	return castore.NewStore(newBlobService(o), dirs, o.close), nil
 }
 
-func s3Client(ctx context.Context, q url.Values, take func(string) string) (*s3.Client, error) {
+func s3Client(ctx context.Context, q url.Values, take func(string) string, concurrency int) (*s3.Client, error) {
 	endpoint := take("endpoint")
 	region := take("region")
 	profile := take("profile")
@@ -140,7 +142,14 @@ func s3Client(ctx context.Context, q url.Values, take func(string) string) (*s3.
 		return nil, fmt.Errorf("objectstore: give both access_key_id and secret_access_key, or neither")
 	}
 
-	var opts []func(*config.LoadOptions) error
+	// Keep a connection per request slot: with the default of a few idle
+	// connections per host, parallel requests would open and close
+	// connections all the time.
+	httpClient := awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+		t.MaxIdleConns = max(t.MaxIdleConns, concurrency)
+		t.MaxIdleConnsPerHost = concurrency
+	})
+	opts := []func(*config.LoadOptions) error{config.WithHTTPClient(httpClient)}
 	if region != "" {
 		opts = append(opts, config.WithRegion(region))
 	}

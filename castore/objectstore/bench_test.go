@@ -1,0 +1,162 @@
+package objectstore_test
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"testing"
+
+	"github.com/govix/govix/castore"
+	"github.com/govix/govix/castore/castoretest"
+)
+
+// benchStores runs f against a fresh store over a directory and over
+// versitygw on loopback.
+func benchStores(b *testing.B, f func(b *testing.B, s *castore.Store)) {
+	b.Run("file", func(b *testing.B) {
+		s := openURL(b, fileURL(b.TempDir())+"?fsync=false")
+		defer s.Close()
+		f(b, s)
+	})
+	b.Run("s3", func(b *testing.B) {
+		s := openURL(b, startS3(b).bucket(b, ""))
+		defer s.Close()
+		f(b, s)
+	})
+}
+
+// BenchmarkPutBlob uploads a new 64 MiB blob each time.
+func BenchmarkPutBlob(b *testing.B) {
+	benchStores(b, func(b *testing.B, s *castore.Store) {
+		b.SetBytes(64 << 20)
+		i := uint64(0)
+		for b.Loop() {
+			b.StopTimer()
+			data := castoretest.RandomBytes(i, 64<<20)
+			i++
+			b.StartTimer()
+			if _, _, err := s.Blobs.Put(b.Context(), bytes.NewReader(data)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkReadBlob reads a 64 MiB blob from start to end.
+func BenchmarkReadBlob(b *testing.B) {
+	benchStores(b, func(b *testing.B, s *castore.Store) {
+		d, _, err := s.Blobs.Put(b.Context(), bytes.NewReader(castoretest.RandomBytes(1, 64<<20)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.SetBytes(64 << 20)
+		for b.Loop() {
+			r, err := s.Blobs.Open(b.Context(), d)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := io.Copy(io.Discard, r); err != nil {
+				b.Fatal(err)
+			}
+			r.Close()
+		}
+	})
+}
+
+// BenchmarkPutSmallBlobs uploads 1000 new 4 KiB blobs, 16 at a time (as a
+// parallel importer would), and reports blobs per second.
+func BenchmarkPutSmallBlobs(b *testing.B) {
+	benchStores(b, func(b *testing.B, s *castore.Store) {
+		n := 0
+		b.SetParallelism(8) // 2 cores × 8
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				data := castoretest.RandomBytes(uint64(n), 4<<10)
+				data = fmt.Appendf(data, "%p", &data) // distinct per call
+				if _, _, err := s.Blobs.Put(b.Context(), bytes.NewReader(data)); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "blobs/s")
+	})
+}
+
+// BenchmarkPutDirectories stores closures of 1000 new directories.
+func BenchmarkPutDirectories(b *testing.B) {
+	benchStores(b, func(b *testing.B, s *castore.Store) {
+		n := 0
+		for b.Loop() {
+			closure := dirClosure(n)
+			n++
+			p := s.Directories.NewPutter(b.Context())
+			for _, d := range closure {
+				if err := p.Put(d); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if _, err := p.Close(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(n*1000)/b.Elapsed().Seconds(), "dirs/s")
+	})
+}
+
+// BenchmarkGetRecursive fetches a closure of 1000 directories.
+func BenchmarkGetRecursive(b *testing.B) {
+	benchStores(b, func(b *testing.B, s *castore.Store) {
+		closure := dirClosure(0)
+		p := s.Directories.NewPutter(b.Context())
+		for _, d := range closure {
+			if err := p.Put(d); err != nil {
+				b.Fatal(err)
+			}
+		}
+		root, err := p.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+		n := 0
+		for b.Loop() {
+			got, err := castore.Closure(b.Context(), s.Directories, root)
+			if err != nil || len(got) != 1000 {
+				b.Fatal(len(got), err)
+			}
+			n += len(got)
+		}
+		b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "dirs/s")
+	})
+}
+
+// dirClosure returns 1000 distinct directories (per seed), leaves first: 10
+// levels of 100 directories, each holding a file and one directory of the
+// level below.
+func dirClosure(seed int) []*castore.Directory {
+	var out []*castore.Directory
+	var below []*castore.Directory
+	for level := range 10 {
+		var this []*castore.Directory
+		for j := range 100 {
+			blob := castore.Sum(fmt.Appendf(nil, "%d/%d/%d", seed, level, j))
+			entries := []castore.Entry{{Name: "file", Node: castore.FileNode(blob, 100, false)}}
+			if below != nil {
+				entries = append(entries, castore.Entry{Name: "sub", Node: below[j].Node()})
+			}
+			if level == 9 && j == 99 { // the root holds the other 99 of its level too
+				for k, d := range this {
+					entries = append(entries, castore.Entry{Name: fmt.Sprintf("top-%02d", k), Node: d.Node()})
+				}
+			}
+			d, err := castore.NewDirectory(entries...)
+			if err != nil {
+				panic(err)
+			}
+			this = append(this, d)
+		}
+		out = append(out, this...)
+		below = this
+	}
+	return out
+}
