@@ -22,6 +22,7 @@ func newStoreCmd() *cobra.Command {
 	cmd.AddCommand(newStoreAddCmd())
 	cmd.AddCommand(newStorePathInfoCmd())
 	cmd.AddCommand(newStoreImportCmd(), newStoreExportCmd(), newStoreCopyCmd(), newStoreVerifyCmd())
+	cmd.AddCommand(newStoreDaemonCmd(), newStoreMountCmd())
 	return cmd
 }
 

@@ -26,9 +26,11 @@ import (
 	"github.com/govix/govix/castore"
 	"github.com/govix/govix/castore/backend"
 	ccache "github.com/govix/govix/castore/cache"
+	cgrpc "github.com/govix/govix/castore/grpcstore"
 	cmemory "github.com/govix/govix/castore/memory"
 	"github.com/govix/govix/store"
 	"github.com/govix/govix/store/cache"
+	"github.com/govix/govix/store/grpcstore"
 	"github.com/govix/govix/store/local"
 	"github.com/govix/govix/store/memory"
 	"github.com/govix/govix/store/nixcache"
@@ -68,6 +70,9 @@ func OpenWith(ctx context.Context, rawURL string, opts *Options) (*store.Store, 
 		"memory":             openMemory,
 		"local":              openLocal,
 		"cache":              openCache,
+		cgrpc.SchemeUnix:     openGRPC,
+		cgrpc.SchemeHTTP:     openGRPC,
+		cgrpc.SchemeHTTPS:    openGRPC,
 		nixcache.SchemeHTTP:  openNixCache,
 		nixcache.SchemeHTTPS: openNixCache,
 		nixcache.SchemeFile:  openNixCache,
@@ -77,6 +82,10 @@ func OpenWith(ctx context.Context, rawURL string, opts *Options) (*store.Store, 
 		return nil, fmt.Errorf("store: unknown store URL scheme %q in %s", u.Scheme, u.Redacted())
 	}
 	return open(ctx, u, &o)
+}
+
+func openGRPC(ctx context.Context, u *url.URL, _ *Options) (*store.Store, error) {
+	return grpcstore.Open(ctx, u)
 }
 
 func openNixCache(_ context.Context, u *url.URL, o *Options) (*store.Store, error) {
