@@ -93,7 +93,7 @@ type Mount struct {
 // stay after the run, next to the outputs, for the caller to ignore.
 
 // reservedTargets are set up by the sandbox itself.
-var reservedTargets = []string{"/", "/proc", "/dev", "/etc/passwd", "/etc/group", "/etc/hosts",
+var reservedTargets = []string{"/", "/proc", "/dev", "/tmp", "/etc", "/etc/passwd", "/etc/group", "/etc/hosts",
 	"/etc/resolv.conf", "/etc/services", "/etc/nsswitch.conf"}
 
 func (s *Spec) validate() error {
@@ -116,7 +116,10 @@ func (s *Spec) validate() error {
 			return fmt.Errorf("sandbox: mount target: %w", err)
 		}
 		for _, r := range reservedTargets {
-			if target == r || (r != "/" && strings.HasPrefix(target, r+"/")) {
+			// Below /proc and /dev nothing may go; /tmp and /etc only
+			// must not be replaced (/etc/ssl/certs may be mounted).
+			whole := r == "/proc" || r == "/dev"
+			if target == r || (whole && strings.HasPrefix(target, r+"/")) {
 				return fmt.Errorf("sandbox: mount target %s is reserved by the sandbox", target)
 			}
 		}
