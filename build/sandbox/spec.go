@@ -50,7 +50,10 @@ type Spec struct {
 	Hostname string
 	// UID and GID run the process; with both zero, Nix's 1000 and 100
 	// ("nixbld"). /etc/passwd and /etc/group inside name them, with
-	// BuildDir as the home directory.
+	// BuildDir as the home directory. There is no user namespace (runc
+	// runs as root, so none is needed to isolate the build), so these are
+	// the host's ids too: files the build writes belong to them, and root
+	// inside is not offered, since it would be root outside.
 	UID, GID uint32
 	// BuildDir is the home directory written to /etc/passwd; "/build" when
 	// empty. It does not create or mount anything.
