@@ -168,3 +168,14 @@ func TestS3Credentials(t *testing.T) {
 		t.Errorf("wrong secret: error %v, want the server's refusal", err)
 	}
 }
+
+// TestS3MissingBucket: a clear error, not a created bucket.
+func TestS3MissingBucket(t *testing.T) {
+	srv := startS3(t)
+	u, _ := url.Parse(srv.bucket(t, ""))
+	u.Host = "no-such-bucket"
+	_, err := objectstore.Open(t.Context(), u)
+	if err == nil || !strings.Contains(err.Error(), "the bucket does not exist") {
+		t.Errorf("error %v, want one saying the bucket does not exist", err)
+	}
+}

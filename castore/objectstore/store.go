@@ -190,7 +190,12 @@ func (o *objects) checkFormat(ctx context.Context) error {
 	b, err := o.read(ctx, o.prefix+formatKey, 1<<10, nil)
 	switch {
 	case errors.Is(err, castore.ErrNotFound):
-		return o.write(ctx, o.prefix+formatKey, []byte(formatContent))
+		err := o.write(ctx, o.prefix+formatKey, []byte(formatContent))
+		if notFound(err) {
+			// Writing finds nothing only when the bucket is missing.
+			return fmt.Errorf("the bucket does not exist (govix does not create buckets; create it with the object store's own tools): %w", err)
+		}
+		return err
 	case err != nil:
 		return err
 	case string(b) != formatContent:
