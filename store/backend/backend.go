@@ -28,12 +28,14 @@ import (
 	ccache "github.com/govix/govix/castore/cache"
 	cgrpc "github.com/govix/govix/castore/grpcstore"
 	cmemory "github.com/govix/govix/castore/memory"
+	cobjectstore "github.com/govix/govix/castore/objectstore"
 	"github.com/govix/govix/store"
 	"github.com/govix/govix/store/cache"
 	"github.com/govix/govix/store/grpcstore"
 	"github.com/govix/govix/store/local"
 	"github.com/govix/govix/store/memory"
 	"github.com/govix/govix/store/nixcache"
+	"github.com/govix/govix/store/objectstore"
 )
 
 type opener func(ctx context.Context, u *url.URL, o *Options) (*store.Store, error)
@@ -67,21 +69,36 @@ func OpenWith(ctx context.Context, rawURL string, opts *Options) (*store.Store, 
 		return nil, fmt.Errorf("store: bad store URL: %w", err)
 	}
 	openers := map[string]opener{
-		"memory":             openMemory,
-		"local":              openLocal,
-		"cache":              openCache,
-		cgrpc.SchemeUnix:     openGRPC,
-		cgrpc.SchemeHTTP:     openGRPC,
-		cgrpc.SchemeHTTPS:    openGRPC,
-		nixcache.SchemeHTTP:  openNixCache,
-		nixcache.SchemeHTTPS: openNixCache,
-		nixcache.SchemeFile:  openNixCache,
+		"memory":                openMemory,
+		"local":                 openLocal,
+		"cache":                 openCache,
+		cgrpc.SchemeUnix:        openGRPC,
+		cgrpc.SchemeHTTP:        openGRPC,
+		cgrpc.SchemeHTTPS:       openGRPC,
+		cobjectstore.SchemeFile: openObjectStore,
+		cobjectstore.SchemeS3:   openObjectStore,
+		nixcache.SchemeHTTP:     openNixCache,
+		nixcache.SchemeHTTPS:    openNixCache,
+		nixcache.SchemeFile:     openNixCache,
 	}
 	open, ok := openers[u.Scheme]
 	if !ok {
 		return nil, fmt.Errorf("store: unknown store URL scheme %q in %s", u.Scheme, u.Redacted())
 	}
 	return open(ctx, u, &o)
+}
+
+func openObjectStore(ctx context.Context, u *url.URL, _ *Options) (*store.Store, error) {
+	cas, err := cobjectstore.Open(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	pis, closeBucket, err := objectstore.Open(ctx, u)
+	if err != nil {
+		cas.Close()
+		return nil, err
+	}
+	return store.NewStore(cas, pis, nil, func() error { return errors.Join(closeBucket(), cas.Close()) }), nil
 }
 
 func openGRPC(ctx context.Context, u *url.URL, _ *Options) (*store.Store, error) {
