@@ -41,6 +41,12 @@ func (fs *fileSystem) OpenDir(_ <-chan struct{}, in *gofuse.OpenIn, out *gofuse.
 		if !status.Ok() {
 			return status
 		}
+		if fs.noOpenDir {
+			// A Directory needs no handle: from now on the kernel
+			// sends no OPENDIR or RELEASEDIR, reads directories
+			// with handle 0, and caches them.
+			return gofuse.ENOSYS
+		}
 		h.dir = d
 		// The kernel may keep the listing: it cannot change.
 		out.OpenFlags = gofuse.FOPEN_KEEP_CACHE | gofuse.FOPEN_CACHE_DIR
@@ -78,9 +84,22 @@ func (fs *fileSystem) ReadDirPlus(_ <-chan struct{}, in *gofuse.ReadIn, out *gof
 }
 
 func (fs *fileSystem) readDir(in *gofuse.ReadIn, out *gofuse.DirEntryList, plus bool) gofuse.Status {
-	fs.hmu.Lock()
-	h := fs.dirsOpen[in.Fh]
-	fs.hmu.Unlock()
+	var h *dirHandle
+	if in.Fh == 0 && fs.noOpenDir {
+		n := fs.node(in.NodeId)
+		if n == nil {
+			return gofuse.Status(syscall.ESTALE)
+		}
+		d, status := fs.directory(n)
+		if !status.Ok() {
+			return status
+		}
+		h = &dirHandle{dir: d}
+	} else {
+		fs.hmu.Lock()
+		h = fs.dirsOpen[in.Fh]
+		fs.hmu.Unlock()
+	}
 	if h == nil {
 		return gofuse.EBADF
 	}
@@ -140,7 +159,11 @@ func (fs *fileSystem) readDir(in *gofuse.ReadIn, out *gofuse.DirEntryList, plus 
 		// kernel hold an inode per store path. The kernel looks those up
 		// when they are used.
 		if off >= firstEntry && h.dir != nil {
-			fs.fillEntry(fs.ref(e.Node), eo)
+			child := fs.ref(e.Node)
+			fs.fillEntry(child, eo)
+			if e.Kind == castore.KindFile {
+				fs.prefetch(child)
+			}
 		}
 	}
 }

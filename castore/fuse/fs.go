@@ -1,6 +1,7 @@
 package fuse
 
 import (
+	"container/list"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -44,8 +45,18 @@ type fileSystem struct {
 	byKey  map[nodeKey]*inode // the same node shares one id
 	nextID uint64
 
+	prefetchMax   int            // largest file pushed after a listing; 0 for none
+	prefetchQ     chan *inode    // files to push
+	notify        *gofuse.Server // for FUSE_NOTIFY_STORE
+	prefetchStats atomic.Int64   // files pushed
+
+	noOpen    bool // the kernel does without OPEN and RELEASE for files
+	noOpenDir bool // and without OPENDIR and RELEASEDIR for directories
+
+	rmu  sync.Mutex
+	idle list.List // idle *blobReader, least recently used first
+
 	hmu      sync.Mutex
-	files    map[uint64]*fileHandle
 	dirsOpen map[uint64]*dirHandle
 	nextFh   uint64
 }
@@ -97,9 +108,14 @@ type inode struct {
 	// dir caches a directory's contents once read; immutable, so a race
 	// to fill it is harmless.
 	dir atomic.Pointer[castore.Directory]
+
+	readers []*blobReader // a file's idle readers; guarded by fileSystem.rmu
+
+	prefetched atomic.Bool // queued for pushing into the page cache once
+	read       atomic.Bool // the kernel asked to read it
 }
 
-func newFileSystem(ctx context.Context, blobs castore.BlobService, dirs castore.DirectoryService, root Root, log *slog.Logger, ttl time.Duration) *fileSystem {
+func newFileSystem(ctx context.Context, blobs castore.BlobService, dirs castore.DirectoryService, root Root, log *slog.Logger, ttl time.Duration, prefetchMax int) *fileSystem {
 	fs := &fileSystem{
 		RawFileSystem: gofuse.NewDefaultRawFileSystem(),
 		ctx:           ctx,
@@ -109,10 +125,10 @@ func newFileSystem(ctx context.Context, blobs castore.BlobService, dirs castore.
 		log:           log,
 		owner:         gofuse.Owner{Uid: uint32(syscall.Geteuid()), Gid: uint32(syscall.Getegid())},
 		ttl:           ttl,
+		prefetchMax:   prefetchMax,
 		nodes:         make(map[uint64]*inode),
 		byKey:         make(map[nodeKey]*inode),
 		nextID:        rootID,
-		files:         make(map[uint64]*fileHandle),
 		dirsOpen:      make(map[uint64]*dirHandle),
 	}
 	rn := root.node
@@ -158,20 +174,28 @@ func (fs *fileSystem) Forget(id, n uint64) {
 		return
 	}
 	fs.mu.Lock()
-	defer fs.mu.Unlock()
 	in := fs.nodes[id]
 	if in == nil {
+		fs.mu.Unlock()
 		return
 	}
-	if n >= in.nlookup {
-		delete(fs.nodes, id)
-		if fs.byKey[in.key] == in {
-			delete(fs.byKey, in.key)
-		}
+	if n < in.nlookup {
+		in.nlookup -= n
+		fs.mu.Unlock()
 		return
 	}
-	in.nlookup -= n
+	delete(fs.nodes, id)
+	if fs.byKey[in.key] == in {
+		delete(fs.byKey, in.key)
+	}
+	fs.mu.Unlock()
+	if in.node.Kind == castore.KindFile {
+		fs.closeReaders(in)
+	}
 }
+
+// OnUnmount releases what serving held.
+func (fs *fileSystem) OnUnmount() { fs.closeAllReaders() }
 
 // fillAttr describes in. Everything is owned by whoever mounted, read-only,
 // and dated 1 second after the epoch as in the Nix store.

@@ -28,9 +28,19 @@ func TestMountMatchesTree(t *testing.T) {
 	src := testTree(t)
 	s := newTestStore()
 	root := importTree(t, s, src)
-	mnt := t.TempDir()
-	mountTree(t, s, NodeRoot(root), mnt)
+	// With prefetching, small files come into the page cache through
+	// FUSE_NOTIFY_STORE; without, through READ.
+	for _, prefetch := range []int{0, -1} {
+		t.Run(fmt.Sprintf("prefetch=%d", prefetch), func(t *testing.T) {
+			mnt := t.TempDir()
+			mountTree(t, s, NodeRoot(root), mnt, Options{PrefetchMax: prefetch})
+			compareTrees(t, src, mnt)
+		})
+	}
+}
 
+func compareTrees(t *testing.T, src, mnt string) {
+	t.Helper()
 	want := describeTree(t, src)
 	got := describeTree(t, mnt)
 	if len(got) != len(want) {

@@ -22,7 +22,7 @@ import (
 )
 
 // requireFUSE skips (or fails under CI) when FUSE cannot be used here.
-func requireFUSE(t *testing.T) {
+func requireFUSE(t testing.TB) {
 	t.Helper()
 	testutil.RequireCommand(t, "fusermount3")
 	f, err := os.OpenFile("/dev/fuse", os.O_RDWR, 0)
@@ -218,7 +218,7 @@ func TestMain(m *testing.M) {
 const largeSize = 24 << 20
 
 // testTree returns the shared tree's path.
-func testTree(t *testing.T) string {
+func testTree(t testing.TB) string {
 	t.Helper()
 	sharedTree.once.Do(func() {
 		sharedTree.dir, sharedTree.err = os.MkdirTemp("", "castore-fuse-tree-")
@@ -297,10 +297,17 @@ func makeTree(t testing.TB, dir string, largeSize int) {
 
 // mountTree mounts root and unmounts it when the test ends, checking that
 // the unmount worked.
-func mountTree(t *testing.T, s *testStore, root Root, mountpoint string) *Server {
+func mountTree(t testing.TB, s *testStore, root Root, mountpoint string, opts ...Options) *Server {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := Mount(ctx, mountpoint, s.blobs, s.dirs, root, &Options{Logger: testLogger(t)})
+	var o Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	if o.Logger == nil {
+		o.Logger = testLogger(t)
+	}
+	srv, err := Mount(ctx, mountpoint, s.blobs, s.dirs, root, &o)
 	if err != nil {
 		cancel()
 		t.Fatalf("Mount: %v", err)
@@ -318,11 +325,11 @@ func mountTree(t *testing.T, s *testStore, root Root, mountpoint string) *Server
 
 // testLogger sends the file system's log lines to the test log, and keeps
 // them for assertions.
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))

@@ -33,6 +33,14 @@ type Options struct {
 	// it can be long; default one hour.
 	CacheTimeout time.Duration
 
+	// PrefetchMax is the size of the largest file the server pushes into
+	// the kernel's page cache right after its directory is listed, in the
+	// background, so that reading a tree of small files (tar, cp -r,
+	// grep -r) does not wait for a round trip per file; see prefetch.go.
+	// It costs reading files that may not be read. Default
+	// DefaultPrefetchMax; negative turns it off.
+	PrefetchMax int
+
 	// Logger receives a line for each backend error (which the reader
 	// sees as EIO) and, with Debug, every FUSE request. Default
 	// slog.Default().
@@ -41,6 +49,10 @@ type Options struct {
 	// Debug logs every FUSE request and reply.
 	Debug bool
 }
+
+// DefaultPrefetchMax is Options.PrefetchMax's default: most source files
+// are smaller.
+const DefaultPrefetchMax = 128 << 10
 
 // Server is a mounted file system.
 type Server struct {
@@ -70,6 +82,9 @@ func Mount(ctx context.Context, mountpoint string, blobs castore.BlobService, di
 	if o.CacheTimeout <= 0 {
 		o.CacheTimeout = time.Hour
 	}
+	if o.PrefetchMax == 0 {
+		o.PrefetchMax = DefaultPrefetchMax
+	}
 	if o.Name == "" {
 		o.Name = "castore"
 	}
@@ -80,7 +95,7 @@ func Mount(ctx context.Context, mountpoint string, blobs castore.BlobService, di
 	// Backend calls outlive ctx: a busy mount detached on cancellation
 	// still serves its users. They end when serving does.
 	fsCtx, cancelFS := context.WithCancel(context.WithoutCancel(ctx))
-	fsys := newFileSystem(fsCtx, blobs, dirs, root, o.Logger, o.CacheTimeout)
+	fsys := newFileSystem(fsCtx, blobs, dirs, root, o.Logger, o.CacheTimeout, o.PrefetchMax)
 	srv, err := gofuse.NewServer(fsys, mountpoint, &gofuse.MountOptions{
 		AllowOther:    o.AllowOther,
 		FsName:        o.Name,
@@ -90,8 +105,13 @@ func Mount(ctx context.Context, mountpoint string, blobs castore.BlobService, di
 		MaxBackground: 64,      // concurrent readahead requests
 		DirectMount:   true,    // as root; falls back to fusermount3
 		DisableXAttrs: true,
-		Debug:         o.Debug,
-		Logger:        slog.NewLogLogger(o.Logger.Handler(), slog.LevelInfo),
+		// Replies come from memory: splicing them costs more syscalls
+		// than copying.
+		DisableSplice: true,
+		// Symlinks never change: the kernel may keep their targets.
+		EnableSymlinkCaching: true,
+		Debug:                o.Debug,
+		Logger:               slog.NewLogLogger(o.Logger.Handler(), slog.LevelInfo),
 	})
 	if err != nil {
 		cancelFS()
