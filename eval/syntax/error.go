@@ -58,12 +58,15 @@ type Options struct {
 	// resolve names themselves.
 	NoScopeCheck bool
 
-	// MaxDepth bounds how deeply expressions may nest (0 means
-	// DefaultMaxDepth), so that hostile input gets an error rather than
-	// exhausting the stack of the parser or of what walks the tree.
+	// MaxDepth bounds the parser's recursion, and with it how deeply the
+	// tree nests (0 means DefaultMaxDepth), so that hostile input gets an
+	// error rather than exhausting the stack of the parser or of what
+	// walks the tree.
 	MaxDepth int
 }
 
-// DefaultMaxDepth is the nesting bound used when Options.MaxDepth is 0. It
-// is the stack depth Nix 2.8's parser allows.
+// DefaultMaxDepth is the recursion bound used when Options.MaxDepth is 0:
+// each parenthesis costs three levels, each operator or nested list,
+// function or attribute path element one or two. The deepest file of the
+// auxcore package set needs 99.
 const DefaultMaxDepth = 10000

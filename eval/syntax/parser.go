@@ -462,12 +462,10 @@ func (p *parser) parseBinary(minPrec int, pre Expr, preStart int) Expr {
 		}
 		if t == tQUESTION {
 			path := p.parseAttrPath(-1)
+			// Although Nix's grammar declares '?' non-associative, no
+			// conflict ever involves two of them (the right operand is an
+			// attribute path), so a ? b ? c is (a ? b) ? c.
 			x = &HasAttr{At: p.pos(at), X: x, Path: path}
-			if p.peek() == tQUESTION {
-				// '?' is non-associative: the state after "e ? path" can
-				// only continue the path.
-				p.syntaxError(setOf(tDOT))
-			}
 			continue
 		}
 		var y Expr

@@ -50,6 +50,11 @@ type scanner struct {
 	// The error that made the scanner return tLexErr.
 	errOff int
 	errMsg string
+
+	// Caches that keep scanning linear on hostile input.
+	pathRunStart, pathRunEnd     int
+	schemeRunStart, schemeRunEnd int
+	noCommentEnd                 bool // no "*/" after the last unterminated "/*"
 }
 
 func (s *scanner) init(src string, opts *Options) {
@@ -118,11 +123,40 @@ func isURIChar(c byte) bool {
 	return false
 }
 
-// pathRun is the number of PATH_CHARs at i.
+// pathRun is the number of PATH_CHARs at i. Every position inside a run
+// of PATH_CHARs shares the run's end, which is remembered, so that
+// rescanning a long run from each token inside it ("a.a.a.a...") stays
+// linear.
 func (s *scanner) pathRun(i int) int {
+	if i >= s.pathRunStart && i < s.pathRunEnd {
+		return s.pathRunEnd - i
+	}
 	j := i
 	for j < len(s.src) && isPathChar(s.src[j]) {
 		j++
+	}
+	if j > i {
+		s.pathRunStart, s.pathRunEnd = i, j
+	}
+	return j - i
+}
+
+func isSchemeChar(c byte) bool {
+	return isLetter(c) || isDigit(c) || c == '+' || c == '-' || c == '.'
+}
+
+// schemeRun is the number of URI scheme characters at i, remembered like
+// pathRun.
+func (s *scanner) schemeRun(i int) int {
+	if i >= s.schemeRunStart && i < s.schemeRunEnd {
+		return s.schemeRunEnd - i
+	}
+	j := i
+	for j < len(s.src) && isSchemeChar(s.src[j]) {
+		j++
+	}
+	if j > i {
+		s.schemeRunStart, s.schemeRunEnd = i, j
 	}
 	return j - i
 }
@@ -183,10 +217,7 @@ func (s *scanner) matchURI(i int) int {
 	if !isLetter(src[i]) {
 		return 0
 	}
-	j := i + 1
-	for j < len(src) && (isLetter(src[j]) || isDigit(src[j]) || src[j] == '+' || src[j] == '-' || src[j] == '.') {
-		j++
-	}
+	j := i + s.schemeRun(i)
 	if j >= len(src) || src[j] != ':' {
 		return 0
 	}
@@ -307,9 +338,12 @@ func (s *scanner) scanDefault() token {
 			continue
 		case '/':
 			if i+1 < len(src) && src[i+1] == '*' {
-				if j := strings.Index(src[i+2:], "*/"); j >= 0 {
-					s.pos = i + 2 + j + 2
-					continue
+				if !s.noCommentEnd {
+					if j := strings.Index(src[i+2:], "*/"); j >= 0 {
+						s.pos = i + 2 + j + 2
+						continue
+					}
+					s.noCommentEnd = true
 				}
 				// An unterminated comment is a '/' token.
 				return s.emit(tSLASH, i, i+1)
