@@ -326,10 +326,10 @@ func (c Call) WithFrame(msg string, f func()) {
 // initBuiltins builds the base environment and the builtins set.
 func (ev *Evaluator) initBuiltins() {
 	byName := map[string]*Builtin{}
-	var order []*Builtin
+	var names []string
 	add := func(b *Builtin) {
 		if _, ok := byName[b.Name]; !ok {
-			order = append(order, b)
+			names = append(names, b.Name)
 		}
 		byName[b.Name] = b
 	}
@@ -340,9 +340,10 @@ func (ev *Evaluator) initBuiltins() {
 		add(b)
 	}
 	ev.globals = map[string]Value{}
-	attrs := make([]Attr, 0, len(order)+8)
+	attrs := make([]Attr, 0, len(names)+8)
 	builtinsThunk := &Thunk{env: ev.rootEnv}
-	for _, b := range order {
+	for _, name := range names {
+		b := byName[name]
 		if b.Impure && ev.opts.PureEval {
 			continue
 		}

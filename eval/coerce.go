@@ -1,6 +1,8 @@
 package eval
 
 import (
+	"errors"
+	"io/fs"
 	"strconv"
 	"strings"
 
@@ -124,6 +126,12 @@ func (ev *Evaluator) copyPathToStore(pos syntax.Pos, path string) string {
 	}
 	if sp, ok := ev.copied[path]; ok {
 		return sp
+	}
+	if _, err := ev.io.Lstat(ev.ctx, path); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			ev.raise(EvalError, pos, "path '%s' does not exist", path)
+		}
+		ev.raise(EvalError, pos, "cannot read '%s': %v", path, unwrapPathError(err))
 	}
 	if ev.store == nil {
 		ev.raise(EvalError, pos, "cannot copy path '%s' to the store: %s", path, errNoStore)

@@ -202,8 +202,6 @@ func writePos(b *strings.Builder, fset *syntax.FileSet, indent string, pos synta
 		fmt.Fprintf(b, "\n      |%s^", strings.Repeat(" ", p.Column))
 		if p.Line < len(lines) {
 			fmt.Fprintf(b, "\n %5d| %s", p.Line+1, lines[p.Line])
-		} else if p.Line == len(lines) {
-			fmt.Fprintf(b, "\n %5d| ", p.Line+1)
 		}
 		b.WriteString("\n")
 	}

@@ -155,8 +155,10 @@ func (n *interpNode) eval(ev *Evaluator, env *Env) Value {
 	var ctx *Context
 	for _, p := range n.parts {
 		if c, ok := p.(*constNode); ok {
-			b.WriteString(c.v.(*String).s)
-			continue
+			if s, ok := c.v.(*String); ok {
+				b.WriteString(s.s)
+				continue
+			}
 		}
 		v := p.eval(ev, env)
 		if s, ok := v.(*String); ok {

@@ -102,7 +102,7 @@ func (ev *Evaluator) printAmbiguous(b *strings.Builder, v Value, seen map[any]bo
 		}
 		b.WriteString("{ ")
 		for _, a := range x.attrs {
-			b.WriteString(ev.symbols.name(a.Name))
+			printIdentifier(b, ev.symbols.name(a.Name))
 			b.WriteString(" = ")
 			ev.printAmbiguous(b, a.Value, seen, depth+1)
 			b.WriteString("; ")
@@ -390,6 +390,28 @@ func (p *printer) printList(l *List, stored Value, depth int) {
 	p.b.WriteString("]")
 }
 
+// printIdentifier writes an attribute name as Nix's printIdentifier (and
+// so nix-instantiate --eval) does: quoted unless it is an identifier.
+func printIdentifier(b *strings.Builder, s string) {
+	if s == "" || reservedKeywords[s] {
+		b.WriteString(`"` + s + `"`)
+		return
+	}
+	c := s[0]
+	if !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_') {
+		quoteString(b, s)
+		return
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '\'' || c == '-') {
+			quoteString(b, s)
+			return
+		}
+	}
+	b.WriteString(s)
+}
+
 var reservedKeywords = map[string]bool{
 	"if": true, "then": true, "else": true, "assert": true, "with": true, "let": true, "in": true, "rec": true, "inherit": true,
 }
@@ -438,4 +460,15 @@ func (ev *Evaluator) WriteValue(ctx context.Context, w io.Writer, v Value, stric
 	b.WriteString("\n")
 	_, werr := io.WriteString(w, b.String())
 	return werr
+}
+
+// Show prints v as `nix eval` does: forced, derivations as «derivation
+// …drv», errors raised rather than printed.
+func (ev *Evaluator) Show(ctx context.Context, v Value) (string, error) {
+	var out string
+	err := ev.run(ctx, func() {
+		v = ev.force(v)
+		out = ev.showValue(v, PrintOptions{Force: true, DerivationPaths: true})
+	})
+	return out, err
 }

@@ -1,0 +1,46 @@
+// Package eval is govix's evaluator for the Nix language: it evaluates Nix
+// expressions to the values Nix computes, lazily, with Nix's error
+// messages.
+//
+// Create an Evaluator with Options (its IO, an optional Store, limits),
+// evaluate source or a file, and walk the resulting values, forcing them
+// as needed:
+//
+//	ev := eval.New(eval.Options{})
+//	v, err := ev.EvalSource(ctx, "«string»", cwd, []byte(`{ a = 1 + 2; }`))
+//	...
+//	attrs := v.(*eval.Attrs)
+//	a, _ := ev.Get(attrs, "a")
+//	a, err = ev.Force(ctx, a) // eval.Int(3)
+//
+// # How it works
+//
+// Source is parsed by package syntax, then compiled: every variable is
+// resolved to a slot of an environment (or to a global, or to a lookup in
+// the enclosing `with` sets), and the tree becomes a tree of small nodes
+// whose eval method computes a value — a tree-walking interpreter over
+// scope-resolved code, which in Go runs as fast as a bytecode loop and
+// needs no operand stack. Laziness is a Thunk (code and environment,
+// replaced by the value when forced); constants, variables and functions
+// are passed without making a thunk, as Nix does. Attribute sets are
+// sorted arrays of (symbol, position, value), names are interned, and //
+// merges two arrays. Parsed and compiled files are cached by path; import
+// of the same file gives the same value.
+//
+// Evaluation errors are *Error values with Nix's wording and a trace of
+// positions. Inside the evaluator they unwind as panics, recovered where
+// Nix catches them (builtins.tryEval) and at this package's API; no panic
+// leaves the package. Deep recursion is bounded (Options.MaxCallDepth, as
+// Nix's max-call-depth) and ends in a "stack overflow" error, never a
+// crash of the Go runtime.
+//
+// All access to files, the environment and the clock goes through IO, so
+// the package builds for js/wasm and wasip1/wasm and can evaluate in a
+// sandbox (MemIO). Operations that need a Nix store — coercing a path to a
+// string copies it into the store, derivations, fetchers — go through the
+// Store interface and the extra builtins of Options.Builtins, which the
+// glue package provides; without them they fail with a clear error.
+//
+// Builtins are registered per topic file; see builtins.go and BUILTINS.md
+// for how to add one.
+package eval
