@@ -103,6 +103,14 @@ func (e *env) checkNoLeftovers(t *testing.T) {
 	for _, b := range bundles {
 		t.Errorf("bundle left behind: %s", b.Name())
 	}
+	// No process of ours is left: every child (runc, the containers'
+	// processes adopted as a subreaper) has been waited for.
+	tasks, _ := filepath.Glob("/proc/self/task/*/children")
+	for _, task := range tasks {
+		if b, _ := os.ReadFile(task); len(bytes.TrimSpace(b)) > 0 {
+			t.Errorf("child processes left: %s", b)
+		}
+	}
 	mountinfo, err := os.ReadFile("/proc/self/mountinfo")
 	if err != nil {
 		t.Fatal(err)
