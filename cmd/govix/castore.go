@@ -28,7 +28,7 @@ func newCastoreCmd() *cobra.Command {
 		Short: "Work with the content-addressed store of files and directories",
 		Args:  cobra.NoArgs,
 	}
-	cmd.AddCommand(newCastoreImportCmd(), newCastoreExportCmd(), newCastoreServeCmd())
+	cmd.AddCommand(newCastoreImportCmd(), newCastoreExportCmd(), newCastoreServeCmd(), newCastoreMountCmd())
 	return cmd
 }
 
