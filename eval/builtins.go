@@ -47,6 +47,7 @@ package eval
 // how the store glue supplies derivationStrict and the fetchers.
 
 import (
+	"context"
 	"sort"
 	"strings"
 
@@ -297,6 +298,59 @@ func (c Call) ForceInt(v Value, what string) int64 {
 	}
 	return int64(n)
 }
+
+// CoerceValue converts v (forced here) to a string as Coerce does for an
+// argument; what is the trace line shown if it fails.
+func (c Call) CoerceValue(v Value, what string, more, copy bool) (string, *Context) {
+	v = c.Ev.force(v)
+	if what != "" {
+		c.Ev.pushFrame(frame{kind: frameMsg, p: what})
+	}
+	s, ctx := c.Ev.coerceToString(c.Pos, v, "", more, copy, true)
+	if what != "" {
+		c.Ev.popFrame()
+	}
+	return s, ctx
+}
+
+// ToJSON converts v to JSON as builtins.toJSON does (forcing it
+// completely; copyToStore copies paths to the store).
+func (c Call) ToJSON(v Value, copyToStore bool) (string, *Context) {
+	var b strings.Builder
+	var ctx ContextBuilder
+	c.Ev.writeJSON(&b, v, true, copyToStore, &ctx, c.Pos)
+	return b.String(), ctx.Context()
+}
+
+// Equal compares two values as == does (values inside lists and sets
+// that are the same value are equal without being forced).
+func (c Call) Equal(a, b Value) bool { return c.Ev.eqElems(a, b, c.Pos) }
+
+// LessThan compares two values as builtins.lessThan does.
+func (c Call) LessThan(a, b Value) bool {
+	return c.Ev.lessThan(c.Ev.force(a), c.Ev.force(b), c.Pos)
+}
+
+// IsDerivation reports whether a is a derivation (type = "derivation").
+func (c Call) IsDerivation(a *Attrs) bool { return c.Ev.isDerivation(a) }
+
+// Position decodes a position (for messages such as "located at ...").
+func (c Call) Position(p syntax.Pos) syntax.Position { return c.Ev.fset.Position(p) }
+
+// Context is the context of the evaluation, for IO.
+func (c Call) Context() context.Context { return c.Ev.ctx }
+
+// IO is the evaluator's door to files, environment and time.
+func (c Call) IO() IO { return c.Ev.io }
+
+// Store is the evaluator's store, or nil.
+func (c Call) Store() Store { return c.Ev.store }
+
+// StoreDir is the store directory (builtins.storeDir).
+func (c Call) StoreDir() string { return c.Ev.opts.StoreDir }
+
+// PureEval reports whether impure operations are forbidden.
+func (c Call) PureEval() bool { return c.Ev.opts.PureEval }
 
 // Apply calls f on args and returns the result in weak head normal form.
 func (c Call) Apply(f Value, args ...Value) Value { return c.Ev.apply(f, c.Pos, args...) }

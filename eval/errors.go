@@ -208,6 +208,23 @@ func writePos(b *strings.Builder, fset *syntax.FileSet, indent string, pos synta
 	return true
 }
 
+// formatMessage formats a message with a position as Nix formats
+// warnings: "warning: MSG" and the source around the position, indented.
+func (ev *Evaluator) formatMessage(prefix, msg string, pos syntax.Pos) string {
+	var b strings.Builder
+	b.WriteString(msg)
+	b.WriteString("\n")
+	writePos(&b, ev.fset, "", pos)
+	lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
+	indent := strings.Repeat(" ", len(prefix)+1)
+	for i := range lines {
+		if i > 0 {
+			lines[i] = strings.TrimRight(indent+lines[i], " ")
+		}
+	}
+	return prefix + " " + strings.Join(lines, "\n")
+}
+
 // frameKind says what a frame of the evaluator's trace stack records.
 type frameKind uint8
 

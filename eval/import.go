@@ -193,7 +193,7 @@ func (ev *Evaluator) parseOptions() syntax.Options {
 		PipeOperators: ev.features["pipe-operators"],
 		PureEval:      ev.opts.PureEval,
 		Warn: func(e *syntax.Error) {
-			fmt.Fprintf(ev.stderr, "warning: %s\n", e.Msg)
+			fmt.Fprintln(ev.stderr, ev.formatMessage("warning:", e.Msg, ev.posOf(e.Pos)))
 		},
 		Globals: func(name string) bool {
 			_, ok := ev.globals[name]
