@@ -234,20 +234,36 @@ func (o *objects) Manifest(ctx context.Context, d castore.Digest) ([]castore.Chu
 	if err != nil {
 		return nil, err
 	}
+	chunks, err := parseIndex(b)
+	if err != nil {
+		return nil, fmt.Errorf("objectstore: chunk index of %s: %w", d, err)
+	}
+	return chunks, nil
+}
+
+// parseIndex decodes a stored chunk index: at least two chunks, each with a
+// digest and a size, the sizes adding up to at most 2^62. (Whether the
+// chunks make up the blob is checked when they are read.)
+func parseIndex(b []byte) ([]castore.ChunkMeta, error) {
 	var msg castorepb.StatBlobResponse
 	if err := proto.Unmarshal(b, &msg); err != nil {
-		return nil, fmt.Errorf("objectstore: chunk index of %s: %w: %w", d, castore.ErrCorrupt, err)
+		return nil, fmt.Errorf("%w: %w", castore.ErrCorrupt, err)
+	}
+	if n := len(msg.GetChunks()); n < 2 {
+		return nil, fmt.Errorf("%w: %d chunks", castore.ErrCorrupt, n)
 	}
 	chunks := make([]castore.ChunkMeta, len(msg.GetChunks()))
+	var total uint64
 	for i, c := range msg.GetChunks() {
 		cd, err := castore.DigestFromBytes(c.GetDigest())
 		if err != nil {
-			return nil, fmt.Errorf("objectstore: chunk index of %s: %w: %w", d, castore.ErrCorrupt, err)
+			return nil, fmt.Errorf("%w: chunk %d: %w", castore.ErrCorrupt, i, err)
+		}
+		total += c.GetSize()
+		if c.GetSize() == 0 || total < c.GetSize() || total > 1<<62 {
+			return nil, fmt.Errorf("%w: chunk %d has size %d", castore.ErrCorrupt, i, c.GetSize())
 		}
 		chunks[i] = castore.ChunkMeta{Digest: cd, Size: c.GetSize()}
-	}
-	if len(chunks) < 2 {
-		return nil, fmt.Errorf("objectstore: chunk index of %s: %w: %d chunks", d, castore.ErrCorrupt, len(chunks))
 	}
 	return chunks, nil
 }
