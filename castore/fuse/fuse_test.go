@@ -319,6 +319,18 @@ func TestStableInodes(t *testing.T) {
 	if got := describeTree(t, mnt); len(got) != len(want) {
 		t.Errorf("walk found %d entries, want %d", len(got), len(want))
 	}
+
+	// The numbers come from the nodes, so another mount shows the same.
+	before := ino("deep/a/b/c/d/e/f/g/leaf")
+	mnt2 := t.TempDir()
+	mountTree(t, s, NodeRoot(root), mnt2)
+	fi, err := os.Lstat(filepath.Join(mnt2, "deep/a/b/c/d/e/f/g/leaf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fi.Sys().(*syscall.Stat_t).Ino; got != before {
+		t.Errorf("inode %d in another mount, %d in the first", got, before)
+	}
 }
 
 // TestUnmountOnCancel: cancelling the mount's context unmounts it and ends
