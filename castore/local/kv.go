@@ -22,6 +22,14 @@ type KV struct {
 // KV returns the map called name (bucket "kv/NAME"), creating it.
 func (s *Store) KV(name string) (*KV, error) {
 	bucket := "kv/" + name
+	exists := false
+	s.db.View(func(tx *bolt.Tx) error {
+		exists = tx.Bucket([]byte(bucket)) != nil
+		return nil
+	})
+	if exists {
+		return &KV{s: s, bucket: bucket}, nil
+	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		_, err := tx.CreateBucketIfNotExists([]byte(bucket))
 		return err
@@ -70,7 +78,7 @@ func (kv *KV) Put(key, value []byte) error {
 	full := s.pending.entries() >= s.opts.FlushEntries
 	s.mu.Unlock()
 	if full {
-		return s.flush(context.Background())
+		return s.flush(context.Background(), nil)
 	}
 	return nil
 }

@@ -182,13 +182,31 @@ func Open(ctx context.Context, dir string, opts *Options) (*Store, error) {
 // recover creates the buckets and cuts every pack back to its committed
 // length, removing packs nothing was committed to.
 func (s *Store) recover() error {
-	committed := map[uint32]int64{}
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketChunks, bucketManifests, bucketDirectories, bucketPacks} {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return err
-			}
+	// Create the buckets only when missing: a write transaction costs a
+	// disk sync, which a store opened to read should not pay.
+	buckets := [][]byte{bucketChunks, bucketManifests, bucketDirectories, bucketPacks}
+	missing := false
+	s.db.View(func(tx *bolt.Tx) error {
+		for _, b := range buckets {
+			missing = missing || tx.Bucket(b) == nil
 		}
+		return nil
+	})
+	if missing {
+		err := s.db.Update(func(tx *bolt.Tx) error {
+			for _, b := range buckets {
+				if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("castore: opening store %s: %w", s.dir, err)
+		}
+	}
+	committed := map[uint32]int64{}
+	err := s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketPacks).ForEach(func(k, v []byte) error {
 			if len(k) != 4 || len(v) != 8 {
 				return fmt.Errorf("%w: bad pack entry", castore.ErrCorrupt)
@@ -249,18 +267,16 @@ func (s *Store) DB() *bolt.DB { return s.db }
 // View runs fn in a read-only transaction of the shared database.
 func (s *Store) View(fn func(*bolt.Tx) error) error { return s.db.View(fn) }
 
-// Update makes every blob and directory written so far durable and then
-// runs fn in a read-write transaction of the shared database: whatever fn
-// records may refer to them and survive a crash with them.
+// Update runs fn in a read-write transaction of the shared database that
+// also commits every blob written so far (their pack bytes are on disk
+// before it commits): whatever fn records may refer to them and survives a
+// crash with them. If fn fails, nothing of the transaction is committed.
 func (s *Store) Update(ctx context.Context, fn func(*bolt.Tx) error) error {
-	if err := s.Sync(ctx); err != nil {
-		return err
-	}
-	return s.db.Update(fn)
+	return s.flush(ctx, fn)
 }
 
 // Sync makes everything written so far durable.
-func (s *Store) Sync(ctx context.Context) error { return s.flush(ctx) }
+func (s *Store) Sync(ctx context.Context) error { return s.flush(ctx, nil) }
 
 // Close flushes and closes the store.
 func (s *Store) Close() error {
@@ -270,7 +286,7 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.mu.Unlock()
-	err := s.flush(context.Background())
+	err := s.flush(context.Background(), nil)
 	s.mu.Lock()
 	s.closed = true
 	if s.w != nil {
@@ -293,8 +309,8 @@ func (s *Store) Close() error {
 }
 
 // flush commits the pending batch: pack bytes to disk first, then the
-// index entries in one transaction.
-func (s *Store) flush(ctx context.Context) error {
+// index entries in one transaction, in which fn (if not nil) also runs.
+func (s *Store) flush(ctx context.Context, fn func(*bolt.Tx) error) error {
 	s.flushMu.Lock()
 	defer s.flushMu.Unlock()
 	s.mu.Lock()
@@ -304,13 +320,16 @@ func (s *Store) flush(ctx context.Context) error {
 	}
 	if s.pending.empty() {
 		s.mu.Unlock()
-		return nil
+		if fn == nil {
+			return nil
+		}
+		return s.db.Update(fn)
 	}
 	b := s.pending
 	s.flushing, s.pending = b, newBatch()
 	s.mu.Unlock()
 
-	err := s.commit(ctx, &b)
+	err := s.commit(ctx, &b, fn)
 
 	s.mu.Lock()
 	if err == nil {
@@ -351,7 +370,7 @@ func (s *Store) flush(ctx context.Context) error {
 	return err
 }
 
-func (s *Store) commit(ctx context.Context, b *batch) error {
+func (s *Store) commit(ctx context.Context, b *batch, fn func(*bolt.Tx) error) error {
 	for _, f := range b.packs {
 		if err := f.Sync(); err != nil {
 			return fmt.Errorf("castore: syncing pack: %w", err)
@@ -398,6 +417,9 @@ func (s *Store) commit(ctx context.Context, b *batch) error {
 			if err := pb.Put(k, v); err != nil {
 				return err
 			}
+		}
+		if fn != nil {
+			return fn(tx)
 		}
 		return nil
 	})

@@ -120,7 +120,7 @@ func (c chunkStore) WriteChunk(ctx context.Context, d castore.Digest, data []byt
 	full := s.pending.entries() >= s.opts.FlushEntries || s.pending.bytes >= s.opts.FlushBytes
 	s.mu.Unlock()
 	if full {
-		return s.flush(ctx)
+		return s.flush(ctx, nil)
 	}
 	return nil
 }
@@ -215,15 +215,25 @@ func (ds dirStore) GetDirectory(_ context.Context, d castore.Digest) ([]byte, er
 // PutDirectories commits a closure in one transaction, after making every
 // blob written so far durable.
 func (ds dirStore) PutDirectories(ctx context.Context, closure []castore.EncodedDirectory) error {
-	if err := ds.s.flush(ctx); err != nil {
-		return err
-	}
-	return ds.s.db.Update(func(tx *bolt.Tx) error {
+	// Most of a re-imported tree is stored already; a write transaction
+	// (and its disk sync) is only needed for the rest, and commits the
+	// blobs written before (which the directories may name) with them.
+	var todo []castore.EncodedDirectory
+	ds.s.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketDirectories)
 		for _, e := range closure {
-			if b.Get(e.Digest[:]) != nil {
-				continue
+			if b.Get(e.Digest[:]) == nil {
+				todo = append(todo, e)
 			}
+		}
+		return nil
+	})
+	if len(todo) == 0 {
+		return ds.s.flush(ctx, nil)
+	}
+	return ds.s.flush(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketDirectories)
+		for _, e := range todo {
 			if err := b.Put(e.Digest[:], e.Bytes); err != nil {
 				return err
 			}
