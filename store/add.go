@@ -17,10 +17,10 @@ import (
 type AddOptions struct {
 	// Name is the store path's name; default the base name of the path.
 	Name string
-	// Method and Algorithm are the content address: Recursive (the NAR)
-	// or Flat (a regular file's contents), hashed with Algorithm
-	// (default sha256), like nix-store --add-fixed [--recursive] ALGO.
-	Method    storepath.Method
+	// Flat and Algorithm are the content address: the NAR (or with Flat,
+	// a regular file's contents) hashed with Algorithm (default sha256),
+	// like nix-store --add-fixed [--recursive] ALGO.
+	Flat      bool
 	Algorithm nixhash.Algorithm
 	// StoreDir is the store directory paths are computed for; default
 	// /nix/store.
@@ -54,7 +54,7 @@ func AddPath(ctx context.Context, st *Store, path string, opts *AddOptions) (*Pa
 	}
 
 	var flat nixhash.Hash
-	if o.Method == storepath.Flat {
+	if o.Flat {
 		fi, err := os.Lstat(path)
 		if err != nil {
 			return nil, err
@@ -82,7 +82,7 @@ func AddPath(ctx context.Context, st *Store, path string, opts *AddOptions) (*Pa
 	}()
 	var r io.Reader = pr
 	narOther := o.Algorithm.New()
-	if o.Method == storepath.Recursive && o.Algorithm != nixhash.SHA256 {
+	if !o.Flat && o.Algorithm != nixhash.SHA256 {
 		r = io.TeeReader(pr, narOther)
 	}
 	res, err := IngestNAR(ctx, st.Blobs, st.Directories, r, nil)
@@ -94,7 +94,7 @@ func AddPath(ctx context.Context, st *Store, path string, opts *AddOptions) (*Pa
 	info := &PathInfo{Node: res.Node, NarSize: res.NarSize, NarSHA256: res.NarSHA256}
 	var ca storepath.ContentAddress
 	switch {
-	case o.Method == storepath.Flat:
+	case o.Flat:
 		ca = storepath.ContentAddress{Method: storepath.Flat, Hash: flat}
 	case o.Algorithm == nixhash.SHA256:
 		ca = storepath.ContentAddress{Method: storepath.Recursive, Hash: info.NarHash()}

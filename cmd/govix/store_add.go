@@ -13,14 +13,12 @@ import (
 // storeAdd really adds src to the store and prints its path, as
 // nix-store --add (or --add-fixed) does.
 func storeAdd(cmd *cobra.Command, src, name, fixed string, recursive bool) (err error) {
-	opts := &store.AddOptions{Name: name, Method: storepath.Recursive, Algorithm: nixhash.SHA256}
+	opts := &store.AddOptions{Name: name, Algorithm: nixhash.SHA256}
 	if fixed != "" {
 		if opts.Algorithm, err = nixhash.ParseAlgorithm(fixed); err != nil {
 			return err
 		}
-		if !recursive {
-			opts.Method = storepath.Flat
-		}
+		opts.Flat = !recursive
 	}
 	st, err := openStore(cmd)
 	if err != nil {
