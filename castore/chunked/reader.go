@@ -27,6 +27,17 @@ func (r *bytesReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// WriteTo writes the rest of the blob to w in one call, sparing io.Copy a
+// buffer.
+func (r *bytesReader) WriteTo(w io.Writer) (int64, error) {
+	if r.pos >= int64(len(r.data)) {
+		return 0, nil
+	}
+	n, err := w.Write(r.data[r.pos:])
+	r.pos += int64(n)
+	return int64(n), err
+}
+
 func (r *bytesReader) ReadAt(p []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, errors.New("castore: negative offset")
@@ -169,6 +180,24 @@ func (r *reader) ReadAt(p []byte, off int64) (int, error) {
 		p = p[n:]
 		off += int64(n)
 		total += n
+	}
+	return total, nil
+}
+
+// WriteTo writes the rest of the blob to w a verified chunk at a time.
+func (r *reader) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	for r.pos < r.size() {
+		i := sort.Search(len(r.chunks), func(i int) bool { return r.starts[i+1] > r.pos })
+		if err := r.load(i); err != nil {
+			return total, err
+		}
+		n, err := w.Write(r.buf[r.pos-r.starts[i]:])
+		r.pos += int64(n)
+		total += int64(n)
+		if err != nil {
+			return total, err
+		}
 	}
 	return total, nil
 }

@@ -78,24 +78,25 @@ func (s *Service) Chunks(ctx context.Context, d castore.Digest) ([]castore.Chunk
 
 // Open returns a verifying reader of blob d.
 func (s *Service) Open(ctx context.Context, d castore.Digest) (io.ReadSeekCloser, error) {
-	chunks, err := s.store.Manifest(ctx, d)
-	switch {
-	case err == nil:
-		return newReader(ctx, s.store, d, chunks)
-	case !errors.Is(err, castore.ErrNotFound):
+	// Most blobs are one chunk: look for that first.
+	data, err := s.store.ReadChunk(ctx, d, nil)
+	if err == nil {
+		if castore.Sum(data) != d {
+			return nil, fmt.Errorf("blob %s: %w: the stored bytes hash to %s", d, castore.ErrCorrupt, castore.Sum(data))
+		}
+		return &bytesReader{data: data}, nil
+	}
+	if !errors.Is(err, castore.ErrNotFound) {
 		return nil, err
 	}
-	data, err := s.store.ReadChunk(ctx, d, nil)
+	chunks, err := s.store.Manifest(ctx, d)
 	if err != nil {
 		if errors.Is(err, castore.ErrNotFound) {
 			return nil, fmt.Errorf("blob %s: %w", d, castore.ErrNotFound)
 		}
 		return nil, err
 	}
-	if castore.Sum(data) != d {
-		return nil, fmt.Errorf("blob %s: %w: the stored bytes hash to %s", d, castore.ErrCorrupt, castore.Sum(data))
-	}
-	return &bytesReader{data: data}, nil
+	return newReader(ctx, s.store, d, chunks)
 }
 
 // Put chunks what r yields, stores the chunks the store lacks and, for more

@@ -162,6 +162,8 @@ func exportFile(ctx context.Context, s *castore.Store, n castore.Node, path stri
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
+	// Blob readers write verified chunks straight to the file (WriterTo);
+	// the buffer is for readers that cannot.
 	bp := copyBufs.Get().(*[]byte)
 	written, err := io.CopyBuffer(onlyWriter{f}, r, *bp)
 	copyBufs.Put(bp)

@@ -1,0 +1,187 @@
+package chunked_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"testing"
+
+	"github.com/govix/govix/castore"
+	"github.com/govix/govix/castore/castoretest"
+	"github.com/govix/govix/castore/chunked"
+)
+
+// mapStore is a chunked.Store whose contents tests can tamper with.
+type mapStore struct {
+	mu        sync.Mutex
+	chunks    map[castore.Digest][]byte
+	manifests map[castore.Digest][]castore.ChunkMeta
+}
+
+func newMapStore() *mapStore {
+	return &mapStore{chunks: map[castore.Digest][]byte{}, manifests: map[castore.Digest][]castore.ChunkMeta{}}
+}
+
+func (m *mapStore) HasChunk(_ context.Context, d castore.Digest) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, ok := m.chunks[d]
+	return ok, nil
+}
+
+func (m *mapStore) ReadChunk(_ context.Context, d castore.Digest, buf []byte) ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	b, ok := m.chunks[d]
+	if !ok {
+		return nil, castore.ErrNotFound
+	}
+	return append(buf, b...), nil
+}
+
+func (m *mapStore) WriteChunk(_ context.Context, d castore.Digest, data []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.chunks[d] = bytes.Clone(data)
+	return nil
+}
+
+func (m *mapStore) Manifest(_ context.Context, d castore.Digest) ([]castore.ChunkMeta, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.manifests[d]
+	if !ok {
+		return nil, castore.ErrNotFound
+	}
+	return c, nil
+}
+
+func (m *mapStore) WriteManifest(_ context.Context, d castore.Digest, c []castore.ChunkMeta) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.manifests[d] = c
+	return nil
+}
+
+func TestConformance(t *testing.T) {
+	castoretest.Run(t, func(*testing.T) *castore.Store {
+		return castore.NewStore(chunked.New(newMapStore()), castore.NewDirectoryService(&memDirs{m: map[castore.Digest][]byte{}}), nil)
+	})
+}
+
+type memDirs struct {
+	mu sync.Mutex
+	m  map[castore.Digest][]byte
+}
+
+func (s *memDirs) GetDirectory(_ context.Context, d castore.Digest) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if b, ok := s.m[d]; ok {
+		return b, nil
+	}
+	return nil, castore.ErrNotFound
+}
+
+func (s *memDirs) PutDirectories(_ context.Context, c []castore.EncodedDirectory) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, e := range c {
+		s.m[e.Digest] = e.Bytes
+	}
+	return nil
+}
+
+// readAll reads r with Read (not WriteTo) or with WriteTo.
+func readAll(r io.Reader, writeTo bool) ([]byte, error) {
+	var buf bytes.Buffer
+	if writeTo {
+		_, err := r.(io.WriterTo).WriteTo(&buf)
+		return buf.Bytes(), err
+	}
+	_, err := io.Copy(&buf, struct{ io.Reader }{r})
+	return buf.Bytes(), err
+}
+
+// TestLyingManifest: every chunk is genuine, but the manifest of A lists
+// B's chunks. Reading A through must fail before B's last chunk is handed
+// out.
+func TestLyingManifest(t *testing.T) {
+	for _, writeTo := range []bool{false, true} {
+		t.Run(fmt.Sprint("writeTo=", writeTo), func(t *testing.T) {
+			ctx := t.Context()
+			st := newMapStore()
+			s := chunked.New(st)
+			a, b := castoretest.RandomBytes(1, 4<<20), castoretest.RandomBytes(2, 4<<20)
+			da, _, _ := s.Put(ctx, bytes.NewReader(a))
+			db, _, _ := s.Put(ctx, bytes.NewReader(b))
+			st.manifests[da] = st.manifests[db]
+			r, err := s.Open(ctx, da)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := readAll(r, writeTo)
+			if !errors.Is(err, castore.ErrCorrupt) {
+				t.Fatalf("read = %v, want ErrCorrupt", err)
+			}
+			last := st.manifests[db][len(st.manifests[db])-1]
+			if len(got) > len(b)-int(last.Size) {
+				t.Errorf("handed out %d bytes, past the start of the last chunk", len(got))
+			}
+		})
+	}
+}
+
+func TestDamagedChunk(t *testing.T) {
+	for _, writeTo := range []bool{false, true} {
+		t.Run(fmt.Sprint("writeTo=", writeTo), func(t *testing.T) {
+			ctx := t.Context()
+			st := newMapStore()
+			s := chunked.New(st)
+			a := castoretest.RandomBytes(3, 4<<20)
+			da, _, _ := s.Put(ctx, bytes.NewReader(a))
+			c := st.manifests[da][2]
+			st.chunks[c.Digest][7] ^= 1
+			r, err := s.Open(ctx, da)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := readAll(r, writeTo)
+			if !errors.Is(err, castore.ErrCorrupt) {
+				t.Fatalf("read = %v, want ErrCorrupt", err)
+			}
+			if !bytes.Equal(got, a[:len(got)]) {
+				t.Error("damaged bytes handed out")
+			}
+			// A range before the damage still reads.
+			r.Seek(10, io.SeekStart)
+			buf := make([]byte, 100)
+			if _, err := io.ReadFull(r, buf); err != nil || !bytes.Equal(buf, a[10:110]) {
+				t.Errorf("range before the damage: %v", err)
+			}
+			// A small blob is checked whole.
+			ds, _, _ := s.Put(ctx, bytes.NewReader([]byte("small")))
+			st.chunks[ds][0] = 'S'
+			if _, err := s.Open(ctx, ds); !errors.Is(err, castore.ErrCorrupt) {
+				t.Errorf("damaged small blob: %v", err)
+			}
+		})
+	}
+}
+
+func BenchmarkPut(b *testing.B) {
+	s := chunked.New(newMapStore())
+	data := castoretest.RandomBytes(9, 32<<20)
+	b.SetBytes(int64(len(data)))
+	i := 0
+	for b.Loop() {
+		i++
+		copy(data, fmt.Sprint(i))
+		if _, _, err := s.Put(b.Context(), bytes.NewReader(data)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
