@@ -72,7 +72,7 @@ type Options struct {
 	// (default 512 MiB).
 	MaxPackSize int64
 	// FlushEntries and FlushBytes bound what is written but not yet
-	// committed: reaching either starts a flush (defaults 65536 entries and
+	// committed: reaching either starts a flush (defaults 32768 entries and
 	// 1 GiB).
 	FlushEntries int
 	FlushBytes   int64
@@ -82,7 +82,7 @@ type Options struct {
 }
 
 func (o *Options) withDefaults() Options {
-	r := Options{MaxPackSize: 512 << 20, FlushEntries: 1 << 16, FlushBytes: 1 << 30, LockTimeout: 5 * time.Second}
+	r := Options{MaxPackSize: 512 << 20, FlushEntries: 1 << 15, FlushBytes: 1 << 30, LockTimeout: 5 * time.Second}
 	if o != nil {
 		if o.MaxPackSize > 0 {
 			r.MaxPackSize = o.MaxPackSize
