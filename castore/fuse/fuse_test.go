@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -162,6 +163,29 @@ func TestMountModes(t *testing.T) {
 	}
 	if _, err := os.Lstat(filepath.Join(mnt, "README", "x")); !errors.Is(err, syscall.ENOTDIR) {
 		t.Errorf("name under a file: %v, want ENOTDIR", err)
+	}
+}
+
+// TestMountOptions: read-only for the mount and the file system, and
+// AllowOther passed on.
+func TestMountOptions(t *testing.T) {
+	requireFUSE(t)
+	s := newTestStore()
+	root := importTree(t, s, testTree(t))
+	for _, allowOther := range []bool{false, true} {
+		mnt := t.TempDir()
+		mountTree(t, s, NodeRoot(root), mnt, Options{AllowOther: allowOther})
+		line := mountinfo(t, mnt)
+		f := strings.Fields(line)
+		if len(f) < 6 || !strings.HasPrefix(f[5], "ro,") {
+			t.Errorf("mount not read-only: %s", line)
+		}
+		if !strings.Contains(line, " ro,") || !strings.Contains(line, "default_permissions") {
+			t.Errorf("file system not read-only with default_permissions: %s", line)
+		}
+		if strings.Contains(line, "allow_other") != allowOther {
+			t.Errorf("AllowOther %v: %s", allowOther, line)
+		}
 	}
 }
 

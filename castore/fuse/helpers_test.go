@@ -340,6 +340,12 @@ func (w testWriter) Write(p []byte) (int, error) {
 // namespace.
 func isMounted(t *testing.T, path string) bool {
 	t.Helper()
+	return mountinfo(t, path) != ""
+}
+
+// mountinfo returns path's line of /proc/self/mountinfo, or "".
+func mountinfo(t *testing.T, path string) string {
+	t.Helper()
 	b, err := os.ReadFile("/proc/self/mountinfo")
 	if err != nil {
 		t.Fatal(err)
@@ -347,10 +353,10 @@ func isMounted(t *testing.T, path string) bool {
 	for line := range bytes.Lines(b) {
 		f := strings.Fields(string(line))
 		if len(f) > 4 && unescapeMountinfo(f[4]) == path {
-			return true
+			return string(line)
 		}
 	}
-	return false
+	return ""
 }
 
 // unescapeMountinfo undoes the octal escapes (\040 for space...) of

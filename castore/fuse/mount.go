@@ -104,7 +104,10 @@ func Mount(ctx context.Context, mountpoint string, blobs castore.BlobService, di
 		MaxWrite:      maxRead, // also max_read: big reads for big files
 		MaxBackground: 64,      // concurrent readahead requests
 		DirectMount:   true,    // as root; falls back to fusermount3
-		DisableXAttrs: true,
+		// fusermount3's flags, and read-only for the mount as well as
+		// the file system ("ro" above).
+		DirectMountFlags: syscall.MS_NOSUID | syscall.MS_NODEV | syscall.MS_RDONLY,
+		DisableXAttrs:    true,
 		// Replies come from memory: splicing them costs more syscalls
 		// than copying.
 		DisableSplice: true,
