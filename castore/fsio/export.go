@@ -138,6 +138,7 @@ func exportTree(ctx context.Context, s *castore.Store, root castore.Node, target
 		}
 		return nil
 	}()
+	prog.Walked.Store(true)
 	close(jobs)
 	wg.Wait()
 	if walkErr != nil {

@@ -23,13 +23,16 @@ import (
 )
 
 // Progress counts work as it happens; read it from another goroutine with
-// the atomic loads. Discovered counts grow while the tree is walked.
+// the atomic loads. Discovered counts grow while the tree is walked (Import
+// only counts discovered bytes for a single file: sizing every file up
+// front would cost a stat each).
 type Progress struct {
 	FilesDiscovered atomic.Int64 // files found so far
 	BytesDiscovered atomic.Int64 // their total size, by stat
 	Files           atomic.Int64 // files stored (or written, on export)
 	Bytes           atomic.Int64 // bytes of them
 	Directories     atomic.Int64 // directories stored (or written)
+	Walked          atomic.Bool  // the whole tree has been listed: the discovered counts are final
 }
 
 // Options tune Import and Export; nil means defaults.
@@ -102,6 +105,7 @@ func Import(ctx context.Context, s *castore.Store, path string, opts *Options) (
 	case fi.Mode().IsRegular():
 		prog.FilesDiscovered.Add(1)
 		prog.BytesDiscovered.Add(fi.Size())
+		prog.Walked.Store(true)
 		abs, err := filepath.Abs(path)
 		if err != nil {
 			return castore.Node{}, fmt.Errorf("import: %w", err)
@@ -139,6 +143,7 @@ func Import(ctx context.Context, s *castore.Store, path string, opts *Options) (
 		}()
 	}
 	im.walk(path)
+	prog.Walked.Store(true)
 	close(im.jobs)
 	wg.Wait()
 	if err := context.Cause(ctx); err != nil {

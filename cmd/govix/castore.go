@@ -171,14 +171,20 @@ func showProgress(w io.Writer, verb string, p *fsio.Progress) (stop func()) {
 
 func progressLine(p *fsio.Progress, elapsed time.Duration) string {
 	files, found := p.Files.Load(), p.FilesDiscovered.Load()
-	b, total := p.Bytes.Load(), p.BytesDiscovered.Load()
-	rate := float64(b) / elapsed.Seconds() / 1e6
-	bar := ""
-	if total > 0 {
-		const width = 24
-		n := int(float64(width) * float64(b) / float64(total))
-		n = min(max(n, 0), width)
-		bar = "[" + strings.Repeat("#", n) + strings.Repeat(".", width-n) + "] "
+	walked := p.Walked.Load()
+	mb := float64(p.Bytes.Load()) / 1e6
+	line := fmt.Sprintf("%d/%d files, %.1f MB, %.0f MB/s", files, found, mb, mb/elapsed.Seconds())
+	if !walked {
+		return line + ", listing the tree"
 	}
-	return fmt.Sprintf("%s%d/%d files, %.1f/%.1f MB, %.0f MB/s", bar, files, found, float64(b)/1e6, float64(total)/1e6, rate)
+	const width = 24
+	n := width
+	if found > 0 {
+		n = int(width * files / found)
+	}
+	bar := "[" + strings.Repeat("#", n) + strings.Repeat(".", width-n) + "] "
+	if files == found {
+		line += ", writing to disk"
+	}
+	return bar + line
 }
