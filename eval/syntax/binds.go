@@ -53,7 +53,8 @@ func (p *parser) parseBinds(ctx bindCtx, set *AttrSet, first int) {
 		if start < 0 {
 			start = p.sc.start
 		}
-		path := p.parseAttrPath(first)
+		base := len(p.pathStack)
+		p.parseAttrPathInto(first)
 		first = -1
 		if p.peek() != tASSIGN {
 			p.syntaxError(setAttrPathCont)
@@ -61,58 +62,78 @@ func (p *parser) parseBinds(ctx bindCtx, set *AttrSet, first int) {
 		p.consume()
 		value := p.parseExpr()
 		p.expect(tSEMI)
-		p.addAttr(set, path, start, value)
+		p.addAttr(set, p.pathStack[base:], start, value)
+		p.pathStack = p.pathStack[:base]
 	}
 }
 
-// parseAttrPath parses an attribute path. first is the offset of an
-// identifier already consumed as its first element, or -1.
-func (p *parser) parseAttrPath(first int) []*AttrName {
-	var path []*AttrName
+// parseAttrPathInto parses an attribute path onto p.pathStack. first is
+// the offset of an identifier already consumed as its first element, or
+// -1. The stack saves allocating paths that only exist while the parser
+// adds a binding.
+func (p *parser) parseAttrPathInto(first int) {
+	base := len(p.pathStack)
 	if first >= 0 {
-		path = append(path, &AttrName{At: p.pos(first), Name: p.identAt(first)})
+		p.pathStack = append(p.pathStack, AttrName{At: p.pos(first), Name: p.identAt(first)})
 	} else {
-		path = append(path, p.parseAttrName())
+		n := p.parseAttrName()
+		p.pathStack = append(p.pathStack, n)
 	}
 	for p.peek() == tDOT {
 		p.consume()
-		path = append(path, p.parseAttrName())
+		n := p.parseAttrName()
+		p.pathStack = append(p.pathStack, n)
 	}
-	if len(path) > p.maxDepth-p.depth {
+	if n := len(p.pathStack) - base; n > p.maxDepth-p.depth {
 		// Nested attribute paths become nested sets.
-		p.errorAt(p.file.Offset(path[0].At), "expression nested too deeply")
+		p.errorAt(p.file.Offset(p.pathStack[base].At), "expression nested too deeply")
 	}
+}
+
+// parseAttrPath parses an attribute path that the tree keeps (after '.'
+// or '?').
+func (p *parser) parseAttrPath() []*AttrName {
+	base := len(p.pathStack)
+	p.parseAttrPathInto(-1)
+	elems := p.pathStack[base:]
+	path := p.a.attrPathSlice(len(elems))
+	for i := range elems {
+		n := p.a.attrNames.new()
+		*n = elems[i]
+		path[i] = n
+	}
+	p.pathStack = p.pathStack[:base]
 	return path
 }
 
 // parseAttrName parses one element of an attribute path: attr or
 // string_attr in Nix's grammar.
-func (p *parser) parseAttrName() *AttrName {
+func (p *parser) parseAttrName() AttrName {
 	t := p.peek()
 	start := p.sc.start
 	switch t {
 	case tID, tORKW:
-		n := &AttrName{At: p.pos(start), Name: p.text()}
+		n := AttrName{At: p.pos(start), Name: p.text()}
 		p.consume()
 		return n
 	case tQUOTE:
 		p.consume()
 		s := p.parseString(start)
 		if name, ok := staticString(s); ok {
-			return &AttrName{At: p.pos(start), Name: name}
+			return AttrName{At: p.pos(start), Name: name}
 		}
-		return &AttrName{At: p.pos(start), Dynamic: s}
+		return AttrName{At: p.pos(start), Dynamic: s}
 	case tDOLLARCURLY:
 		p.consume()
 		e := p.parseExpr()
 		p.expect(tRBRACE)
 		if name, ok := staticString(e); ok {
-			return &AttrName{At: p.pos(start), Name: name}
+			return AttrName{At: p.pos(start), Name: name}
 		}
-		return &AttrName{At: p.pos(start), Dynamic: e}
+		return AttrName{At: p.pos(start), Dynamic: e}
 	}
 	p.syntaxError(setAttrStart)
-	return nil
+	return AttrName{}
 }
 
 // staticString reports whether e is a string literal without
@@ -149,17 +170,14 @@ func (p *parser) parseInherit(set *AttrSet) {
 		from = p.parseExpr()
 		p.expect(tRPAREN)
 	}
-	type name struct {
-		name string
-		off  int
-	}
-	var names []name
+	// The names go on p.pathStack while the clause is parsed.
+	base := len(p.pathStack)
 	for {
 		t := p.peek()
 		off := p.sc.start
 		switch t {
 		case tID, tORKW:
-			names = append(names, name{p.text(), off})
+			p.pathStack = append(p.pathStack, AttrName{At: p.pos(off), Name: p.text()})
 			p.consume()
 			continue
 		case tQUOTE, tDOLLARCURLY:
@@ -167,7 +185,7 @@ func (p *parser) parseInherit(set *AttrSet) {
 			if n.Dynamic != nil {
 				p.errorAt(off, "dynamic attributes not allowed in inherit")
 			}
-			names = append(names, name{n.Name, off})
+			p.pathStack = append(p.pathStack, n)
 			continue
 		case tSEMI:
 			p.consume()
@@ -178,19 +196,23 @@ func (p *parser) parseInherit(set *AttrSet) {
 		}
 		break
 	}
-	for _, n := range names {
-		if prev := p.findAttr(set, n.name); prev != nil {
-			p.errorAt(n.off, "attribute '"+n.name+"' already defined at "+p.file.Position(prev.At).String())
+	for _, n := range p.pathStack[base:] {
+		if prev := p.findAttr(set, n.Name); prev != nil {
+			p.errorAt(p.file.Offset(n.At), "attribute '"+n.Name+"' already defined at "+p.file.Position(prev.At).String())
 		}
-		at := p.pos(n.off)
-		a := &Attr{At: at, Name: n.name, Inherited: true, From: from}
+		at := n.At
+		a := p.newAttr(Attr{At: at, Name: n.Name, Inherited: true, From: from})
 		if from == nil {
-			a.Value = &Ident{At: at, Name: n.name}
+			a.Value = p.a.ident(at, n.Name)
 		} else {
-			a.Value = &Select{At: at, X: from, Path: []*AttrName{{At: at, Name: n.name}}}
+			path := p.a.attrPathSlice(1)
+			path[0] = p.a.attrNames.new()
+			*path[0] = AttrName{At: at, Name: n.Name}
+			a.Value = p.newSelect(Select{At: at, X: from, Path: path})
 		}
 		p.appendAttr(set, a)
 	}
+	p.pathStack = p.pathStack[:base]
 }
 
 // Sets with more attributes than smallSet are indexed by name in
@@ -235,11 +257,12 @@ func (p *parser) appendAttr(set *AttrSet, a *Attr) {
 // addAttr adds the binding path = value, defined at offset off, to set,
 // creating or extending nested sets for the path's prefix, as Nix's
 // ParserState::addAttr does.
-func (p *parser) addAttr(set *AttrSet, path []*AttrName, off int, value Expr) {
+func (p *parser) addAttr(set *AttrSet, path []AttrName, off int, value Expr) {
 	at := p.pos(off)
-	for i, n := range path[:len(path)-1] {
+	for i := range path[:len(path)-1] {
+		n := &path[i]
 		if n.Dynamic != nil {
-			nested := &AttrSet{At: at}
+			nested := p.newAttrSet(AttrSet{At: at})
 			set.DynamicAttrs = append(set.DynamicAttrs, &DynamicAttr{At: at, Name: n.Dynamic, Value: nested})
 			set = nested
 			continue
@@ -247,36 +270,28 @@ func (p *parser) addAttr(set *AttrSet, path []*AttrName, off int, value Expr) {
 		if prev := p.findAttr(set, n.Name); prev != nil {
 			nested, ok := prev.Value.(*AttrSet)
 			if !ok {
-				p.dupAttr(pathNames(path[:i+1]), off, prev.At)
+				p.dupAttr(path[:i+1], nil, off, prev.At)
 			}
 			set = nested
 			continue
 		}
-		nested := &AttrSet{At: at}
-		p.appendAttr(set, &Attr{At: at, Name: n.Name, Value: nested})
+		nested := p.newAttrSet(AttrSet{At: at})
+		p.appendAttr(set, p.newAttr(Attr{At: at, Name: n.Name, Value: nested}))
 		set = nested
 	}
-	last := path[len(path)-1]
+	last := &path[len(path)-1]
 	if last.Dynamic != nil {
 		set.DynamicAttrs = append(set.DynamicAttrs, &DynamicAttr{At: at, Name: last.Dynamic, Value: value})
 		return
 	}
-	p.addStaticAttr(set, pathNames(path), &Attr{At: at, Name: last.Name, Value: value})
-}
-
-func pathNames(path []*AttrName) []string {
-	names := make([]string, len(path))
-	for i, n := range path {
-		names[i] = n.Name
-	}
-	return names
+	p.addStaticAttr(set, path, nil, p.newAttr(Attr{At: at, Name: last.Name, Value: value}))
 }
 
 // addStaticAttr adds a to set. If the name is taken, both definitions being
 // attribute set literals merges them (a = { x = 1; }; a.y = 2;), as Nix
-// does; anything else is a duplicate. names is the full path of a, for the
-// error message.
-func (p *parser) addStaticAttr(set *AttrSet, names []string, a *Attr) {
+// does; anything else is a duplicate. The full path of a, for the error
+// message, is path followed by extra.
+func (p *parser) addStaticAttr(set *AttrSet, path []AttrName, extra []string, a *Attr) {
 	prev := p.findAttr(set, a.Name)
 	if prev == nil {
 		p.appendAttr(set, a)
@@ -285,7 +300,7 @@ func (p *parser) addStaticAttr(set *AttrSet, names []string, a *Attr) {
 	ae, ok1 := a.Value.(*AttrSet)
 	prevSet, ok2 := prev.Value.(*AttrSet)
 	if !ok1 || !ok2 || a.Inherited || prev.Inherited {
-		p.dupAttr(names, p.file.Offset(a.At), prev.At)
+		p.dupAttr(path, extra, p.file.Offset(a.At), prev.At)
 	}
 	// Nix moves the attributes in the order of its symbol table.
 	attrs := ae.Attrs
@@ -294,11 +309,16 @@ func (p *parser) addStaticAttr(set *AttrSet, names []string, a *Attr) {
 		sortAttrsBySymbol(attrs)
 	}
 	for _, ad := range attrs {
-		p.addStaticAttr(prevSet, append(names[:len(names):len(names)], ad.Name), ad)
+		p.addStaticAttr(prevSet, path, append(extra[:len(extra):len(extra)], ad.Name), ad)
 	}
 	prevSet.DynamicAttrs = append(prevSet.DynamicAttrs, ae.DynamicAttrs...)
 }
 
-func (p *parser) dupAttr(names []string, off int, prev Pos) {
+func (p *parser) dupAttr(path []AttrName, extra []string, off int, prev Pos) {
+	names := make([]string, 0, len(path)+len(extra))
+	for _, n := range path {
+		names = append(names, n.Name)
+	}
+	names = append(names, extra...)
 	p.errorAt(off, "attribute '"+strings.Join(names, ".")+"' already defined at "+p.file.Position(prev).String())
 }

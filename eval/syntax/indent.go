@@ -22,7 +22,7 @@ type indPart struct {
 // The parts keep Nix 2.8's structure: one literal per text or escape token
 // (possibly empty) and one part per interpolation.
 func (p *parser) stripIndentation(start int, es []indPart) *String {
-	s := &String{At: p.pos(start), Indented: true}
+	s := p.newString(String{At: p.pos(start), Indented: true})
 	if len(es) == 0 {
 		return s
 	}
@@ -55,7 +55,7 @@ func (p *parser) stripIndentation(start int, es []indPart) *String {
 		}
 	}
 
-	s.Parts = make([]Expr, 0, len(es))
+	s.Parts = p.a.exprSlice(len(es))[:0]
 	atStartOfLine = true
 	curDropped := 0
 	var buf []byte
@@ -106,7 +106,7 @@ func (p *parser) stripIndentation(start int, es []indPart) *String {
 		default:
 			v = string(buf)
 		}
-		s.Parts = append(s.Parts, &Lit{At: p.pos(e.off), Value: v})
+		s.Parts = append(s.Parts, p.a.lit(p.pos(e.off), v))
 	}
 	return s
 }

@@ -2,6 +2,7 @@ package syntax
 
 import (
 	"strings"
+	"unsafe"
 )
 
 // The parser is recursive descent over Nix's grammar (parser.y), with
@@ -20,6 +21,10 @@ import (
 // Parse parses one Nix file or expression. filename is how positions name
 // the file: "«string»", "«stdin»" or a path. The returned error is an
 // *Error.
+//
+// src becomes part of fset (for error messages), and the tree's strings
+// (names, literal text) share its memory: the caller must not modify src
+// afterwards.
 func Parse(fset *FileSet, filename string, src []byte, opts Options) (Expr, error) {
 	f := fset.AddFile(filename, src)
 	p := &parser{file: f, opts: opts}
@@ -27,7 +32,7 @@ func Parse(fset *FileSet, filename string, src []byte, opts Options) (Expr, erro
 	if p.maxDepth <= 0 {
 		p.maxDepth = DefaultMaxDepth
 	}
-	p.sc.init(string(src), &p.opts)
+	p.sc.init(unsafe.String(unsafe.SliceData(src), len(src)), &p.opts)
 	e, err := p.parseFile()
 	if err != nil {
 		return nil, err
@@ -49,6 +54,9 @@ type parser struct {
 	maxDepth int
 	err      *Error
 	attrIdx  map[attrKey]*Attr // name index of large attribute sets
+	a        nodeAlloc
+	// attribute paths being parsed (see parseAttrPathInto)
+	pathStack []AttrName
 }
 
 // bailout unwinds the parser after an error; Parse recovers it.
@@ -161,7 +169,7 @@ func (p *parser) parseExprFunction() Expr {
 		case tCOLON:
 			p.consume()
 			body := p.parseExpr()
-			return &Lambda{At: p.pos(start), Param: name, Body: body}
+			return p.newLambda(Lambda{At: p.pos(start), Param: name, Body: body})
 		case tAT:
 			p.consume()
 			p.peek()
@@ -171,7 +179,7 @@ func (p *parser) parseExprFunction() Expr {
 			p.expect(tCOLON)
 			body := p.parseExpr()
 			p.validateFormals(formals, start, name)
-			return &Lambda{At: p.pos(start), Param: name, Formals: formals, Body: body}
+			return p.newLambda(Lambda{At: p.pos(start), Param: name, Formals: formals, Body: body})
 		}
 		return p.parseExprIf(p.ident(start, name), start)
 	case tLBRACE:
@@ -196,7 +204,7 @@ func (p *parser) parseExprFunction() Expr {
 		if p.peek() == tLBRACE {
 			return p.parseExprIf(p.parseLegacyLet(start), start)
 		}
-		set := &AttrSet{At: p.pos(start)}
+		set := p.newAttrSet(AttrSet{At: p.pos(start)})
 		p.parseBinds(ctxLet, set, -1)
 		p.consume() // in
 		body := p.parseExpr()
@@ -223,7 +231,7 @@ func (p *parser) parseBraceExpr() Expr {
 		case tCOLON, tAT:
 			formals = &Formals{At: p.pos(lb)}
 		default:
-			return p.parseExprIf(&AttrSet{At: p.pos(lb)}, lb)
+			return p.parseExprIf(p.newAttrSet(AttrSet{At: p.pos(lb)}), lb)
 		}
 	case tELLIPSIS:
 		formals = p.parseFormals(lb, -1, true)
@@ -234,13 +242,13 @@ func (p *parser) parseBraceExpr() Expr {
 		case tCOMMA, tRBRACE, tQUESTION:
 			formals = p.parseFormals(lb, id, true)
 		default:
-			set := &AttrSet{At: p.pos(lb)}
+			set := p.newAttrSet(AttrSet{At: p.pos(lb)})
 			p.parseBinds(ctxAttrs, set, id)
 			p.consume() // }
 			return p.parseExprIf(set, lb)
 		}
 	default:
-		set := &AttrSet{At: p.pos(lb)}
+		set := p.newAttrSet(AttrSet{At: p.pos(lb)})
 		p.parseBinds(ctxAttrs, set, -1)
 		p.consume() // }
 		return p.parseExprIf(set, lb)
@@ -250,7 +258,7 @@ func (p *parser) parseBraceExpr() Expr {
 		p.consume()
 		body := p.parseExpr()
 		p.validateFormals(formals, lb, "")
-		return &Lambda{At: p.pos(lb), Formals: formals, Body: body}
+		return p.newLambda(Lambda{At: p.pos(lb), Formals: formals, Body: body})
 	case tAT:
 		p.consume()
 		if p.peek() != tID {
@@ -261,7 +269,7 @@ func (p *parser) parseBraceExpr() Expr {
 		p.expect(tCOLON)
 		body := p.parseExpr()
 		p.validateFormals(formals, lb, name)
-		return &Lambda{At: p.pos(lb), Param: name, Formals: formals, Body: body}
+		return p.newLambda(Lambda{At: p.pos(lb), Param: name, Formals: formals, Body: body})
 	}
 	p.syntaxError(setOf(tCOLON, tAT))
 	return nil
@@ -292,7 +300,7 @@ func (p *parser) parseFormals(lb, first int, inExpr bool) *Formals {
 	}
 	for {
 		// The formal's identifier at offset first is consumed.
-		formal := &Formal{At: p.pos(first), Name: p.identAt(first)}
+		formal := p.newFormal(Formal{At: p.pos(first), Name: p.identAt(first)})
 		if p.peek() == tQUESTION {
 			p.consume()
 			formal.Default = p.parseExpr()
@@ -339,16 +347,30 @@ func (p *parser) validateFormals(f *Formals, start int, arg string) {
 	if len(f.Formals) > 1 {
 		// Nix sorts the formals by (symbol, position) and reports the
 		// smallest duplicate at its second occurrence.
-		var dup *Formal
-		seen := make(map[string]*Formal, len(f.Formals))
-		for _, x := range f.Formals {
-			if first, ok := seen[x.Name]; ok {
-				if dup == nil || symbolLess(x.Name, first.At, dup.Name, seen[dup.Name].At) {
-					dup = x
-				}
-				continue
+		var dup, dupFirst *Formal
+		found := func(x, first *Formal) {
+			if dup == nil || symbolLess(x.Name, first.At, dup.Name, dupFirst.At) {
+				dup, dupFirst = x, first
 			}
-			seen[x.Name] = x
+		}
+		if len(f.Formals) <= 32 {
+			for i, x := range f.Formals {
+				for _, y := range f.Formals[:i] {
+					if y.Name == x.Name {
+						found(x, y)
+						break
+					}
+				}
+			}
+		} else {
+			seen := make(map[string]*Formal, len(f.Formals))
+			for _, x := range f.Formals {
+				if first, ok := seen[x.Name]; ok {
+					found(x, first)
+					continue
+				}
+				seen[x.Name] = x
+			}
 		}
 		if dup != nil {
 			p.errorAt(p.file.Offset(dup.At), "duplicate formal function argument '"+dup.Name+"'")
@@ -385,7 +407,7 @@ func (p *parser) parseExprIf(pre Expr, preStart int) Expr {
 			at := p.sc.start
 			p.consume()
 			y := p.parseBinary(precImpl, nil, 0)
-			x = &Binary{At: p.pos(at), Op: OpPipeRight, X: x, Y: y}
+			x = p.newBinary(Binary{At: p.pos(at), Op: OpPipeRight, X: x, Y: y})
 		}
 	}
 	return x
@@ -401,7 +423,7 @@ func (p *parser) parsePipeFrom(x Expr) Expr {
 		y = p.parsePipeFrom(y)
 	}
 	p.depth--
-	return &Binary{At: p.pos(at), Op: OpPipeLeft, X: x, Y: y}
+	return p.newBinary(Binary{At: p.pos(at), Op: OpPipeLeft, X: x, Y: y})
 }
 
 // Operator precedences, lowest first, as declared in Nix's grammar.
@@ -461,7 +483,7 @@ func (p *parser) parseBinary(minPrec int, pre Expr, preStart int) Expr {
 			p.errorAt(at, "expression nested too deeply")
 		}
 		if t == tQUESTION {
-			path := p.parseAttrPath(-1)
+			path := p.parseAttrPath()
 			// Although Nix's grammar declares '?' non-associative, no
 			// conflict ever involves two of them (the right operand is an
 			// attribute path), so a ? b ? c is (a ? b) ? c.
@@ -475,7 +497,7 @@ func (p *parser) parseBinary(minPrec int, pre Expr, preStart int) Expr {
 		default:
 			y = p.parseBinary(prec+1, nil, 0)
 		}
-		x = &Binary{At: p.pos(at), Op: binaryOp[t], X: x, Y: y}
+		x = p.newBinary(Binary{At: p.pos(at), Op: binaryOp[t], X: x, Y: y})
 		if (prec == precEq || prec == precCmp) && precOf(p.peek()) == prec {
 			// Non-associative: Bison's table has an explicit error here,
 			// and the state's other actions are shifts of more than four
@@ -526,7 +548,9 @@ func (p *parser) parseApp(pre Expr, preStart int) Expr {
 		if c, ok := fn.(*Call); ok {
 			c.Args = append(c.Args, arg)
 		} else {
-			fn = &Call{At: p.pos(preStart), Fn: fn, Args: []Expr{arg}}
+			args := p.a.exprSlice(1)
+			args[0] = arg
+			fn = p.newCall(Call{At: p.pos(preStart), Fn: fn, Args: args})
 		}
 	}
 	return fn
@@ -538,8 +562,8 @@ func (p *parser) parseSelect(x Expr, start int) Expr {
 	switch p.peek() {
 	case tDOT:
 		p.consume()
-		path := p.parseAttrPath(-1)
-		sel := &Select{At: p.pos(start), X: x, Path: path}
+		path := p.parseAttrPath()
+		sel := p.newSelect(Select{At: p.pos(start), X: x, Path: path})
 		if p.peek() == tORKW {
 			p.consume()
 			p.enter()
@@ -553,7 +577,9 @@ func (p *parser) parseSelect(x Expr, start int) Expr {
 		// "f or": for compatibility Nix parses this as f applied to a
 		// variable named or.
 		p.consume()
-		return &Call{At: p.pos(start), Fn: x, Args: []Expr{&Ident{At: p.pos(start), Name: "or"}}}
+		args := p.a.exprSlice(1)
+		args[0] = p.a.ident(p.pos(start), "or")
+		return p.newCall(Call{At: p.pos(start), Fn: x, Args: args})
 	}
 	return x
 }
@@ -562,7 +588,7 @@ func (p *parser) ident(start int, name string) Expr {
 	if name == "__curPos" {
 		return &CurPos{At: p.pos(start)}
 	}
-	return &Ident{At: p.pos(start), Name: name}
+	return p.a.ident(p.pos(start), name)
 }
 
 // parseSimple parses expr_simple. The caller has peeked at its first token.
@@ -584,7 +610,7 @@ func (p *parser) parseSimple1() Expr {
 	case tINT:
 		v := p.sc.ival
 		p.consume()
-		return &Int{At: p.pos(start), Value: v}
+		return p.newInt(Int{At: p.pos(start), Value: v})
 	case tFLOAT:
 		v := p.sc.fval
 		p.consume()
@@ -626,13 +652,13 @@ func (p *parser) parseSimple1() Expr {
 	case tREC:
 		p.consume()
 		p.expect(tLBRACE)
-		set := &AttrSet{At: p.pos(start), Rec: true}
+		set := p.newAttrSet(AttrSet{At: p.pos(start), Rec: true})
 		p.parseBinds(ctxRec, set, -1)
 		p.consume() // }
 		return set
 	case tLBRACE:
 		p.consume()
-		set := &AttrSet{At: p.pos(start)}
+		set := p.newAttrSet(AttrSet{At: p.pos(start)})
 		if p.peek() == tRBRACE {
 			p.consume()
 			return set
@@ -642,7 +668,7 @@ func (p *parser) parseSimple1() Expr {
 		return set
 	case tLBRACK:
 		p.consume()
-		l := &List{At: p.pos(start)}
+		l := p.newList(List{At: p.pos(start)})
 		for setSimpleStart.has(p.peek()) {
 			s := p.sc.start
 			l.Elems = append(l.Elems, p.parseSelect(p.parseSimple(), s))
@@ -661,7 +687,7 @@ func (p *parser) parseSimple1() Expr {
 // lookahead is the '{'.
 func (p *parser) parseLegacyLet(start int) Expr {
 	p.consume()
-	set := &AttrSet{At: p.pos(start), Rec: true}
+	set := p.newAttrSet(AttrSet{At: p.pos(start), Rec: true})
 	p.parseBinds(ctxRec, set, -1)
 	p.consume() // }
 	return &LegacyLet{At: p.pos(start), Set: set}
@@ -704,7 +730,9 @@ func (p *parser) parsePath() Expr {
 		})
 	}
 	p.consume()
-	path := &Path{At: p.pos(start), Kind: kind, Parts: []Expr{&Lit{At: p.pos(start), Value: text}}}
+	parts := p.a.exprSlice(1)
+	parts[0] = p.a.lit(p.pos(start), text)
+	path := p.newPath(Path{At: p.pos(start), Kind: kind, Parts: parts})
 	interpolated := false
 	for {
 		switch p.peek() {
@@ -718,7 +746,7 @@ func (p *parser) parsePath() Expr {
 			path.Parts = append(path.Parts, e)
 			interpolated = true
 		case tSTR:
-			path.Parts = append(path.Parts, &Lit{At: p.pos(p.sc.start), Value: p.text()})
+			path.Parts = append(path.Parts, p.a.lit(p.pos(p.sc.start), p.text()))
 			p.consume()
 			if !interpolated && p.peek() != tDOLLARCURLY {
 				// Text right after the first piece must lead to an
@@ -734,12 +762,18 @@ func (p *parser) parsePath() Expr {
 // parseString parses a "..." string after its opening quote at offset
 // start.
 func (p *parser) parseString(start int) *String {
-	s := &String{At: p.pos(start)}
+	s := p.newString(String{At: p.pos(start)})
 	for {
 		switch p.peek() {
 		case tSTR:
-			s.Parts = append(s.Parts, &Lit{At: p.pos(p.sc.start), Value: unescapeString(p.text())})
+			lit := p.a.lit(p.pos(p.sc.start), unescapeString(p.text()))
 			p.consume()
+			if s.Parts == nil {
+				s.Parts = p.a.exprSlice(1)
+				s.Parts[0] = lit
+			} else {
+				s.Parts = append(s.Parts, lit)
+			}
 		case tDOLLARCURLY:
 			p.consume()
 			e := p.parseExpr()

@@ -367,9 +367,14 @@ func (s *scanner) scanToken(i int) token {
 			j++
 		}
 		best, kind = j-i, keyword(src[i:j])
-		best, kind = s.pathRules(i, best, kind)
-		if l := s.matchURI(i); l > best {
-			best, kind = l, tURI
+		if j < len(src) && (isPathChar(src[j]) || src[j] == '/' || src[j] == ':') {
+			// Only then can a path or a URI be longer than the identifier.
+			best, kind = s.pathRules(i, best, kind)
+			if l := s.matchURI(i); l > best {
+				best, kind = l, tURI
+			}
+		} else if kind == tID {
+			return s.emit(tID, i, j)
 		}
 	case isDigit(c):
 		best, kind = s.digits(i), tINT

@@ -8,37 +8,56 @@ import "slices"
 // `with` may provide it. This is the same walk, in the same order, so that
 // the first undefined variable reported is Nix's.
 
-// scope is one static environment: names bound by a let, a rec set or a
-// function, or a `with` (which binds nothing statically).
+// scope is one static environment: the names bound by a let or a rec set
+// (attrs), by a function (param and formals), or a `with` (which binds
+// nothing statically).
 type scope struct {
-	up    *scope
-	with  bool
-	names []string
-	index map[string]struct{} // for scopes with many names
+	up      *scope
+	with    bool
+	attrs   []*Attr
+	param   string
+	formals []*Formal
+	index   map[string]struct{} // for scopes with many names
 }
 
-func newScope(up *scope, names []string) *scope {
-	s := &scope{up: up, names: names}
-	if len(names) > 16 {
-		s.index = make(map[string]struct{}, len(names))
-		for _, n := range names {
-			s.index[n] = struct{}{}
-		}
-	}
-	return s
-}
+// indexAbove is the number of names above which a scope builds an index.
+const indexAbove = 16
 
 func (s *scope) has(name string) bool {
 	if s.index != nil {
 		_, ok := s.index[name]
 		return ok
 	}
-	for _, n := range s.names {
-		if n == name {
+	if s.param == name {
+		return true
+	}
+	for _, a := range s.attrs {
+		if a.Name == name {
+			return true
+		}
+	}
+	for _, f := range s.formals {
+		if f.Name == name {
 			return true
 		}
 	}
 	return false
+}
+
+func (s *scope) buildIndex() {
+	if len(s.attrs)+len(s.formals) <= indexAbove {
+		return
+	}
+	s.index = make(map[string]struct{}, len(s.attrs)+len(s.formals)+1)
+	for _, a := range s.attrs {
+		s.index[a.Name] = struct{}{}
+	}
+	for _, f := range s.formals {
+		s.index[f.Name] = struct{}{}
+	}
+	if s.param != "" {
+		s.index[s.param] = struct{}{}
+	}
 }
 
 type scopeChecker struct {
@@ -115,11 +134,8 @@ func (c *scopeChecker) expr(e Expr, env *scope) {
 	case *List:
 		c.exprs(e.Elems, env)
 	case *Let:
-		names := make([]string, len(e.Attrs))
-		for i, a := range e.Attrs {
-			names[i] = a.Name
-		}
-		inner := newScope(env, names)
+		inner := &scope{up: env, attrs: e.Attrs}
+		inner.buildIndex()
 		c.attrs(e.Attrs, inner, env)
 		c.expr(e.Body, inner)
 	case *With:
@@ -133,16 +149,11 @@ func (c *scopeChecker) expr(e Expr, env *scope) {
 		c.expr(e.Then, env)
 		c.expr(e.Else, env)
 	case *Lambda:
-		var names []string
-		if e.Param != "" {
-			names = append(names, e.Param)
-		}
+		inner := &scope{up: env, param: e.Param}
 		if e.Formals != nil {
-			for _, f := range e.Formals.Formals {
-				names = append(names, f.Name)
-			}
+			inner.formals = e.Formals.Formals
+			inner.buildIndex()
 		}
-		inner := newScope(env, names)
 		if e.Formals != nil {
 			formals := e.Formals.Formals
 			if c.exact {
@@ -195,11 +206,8 @@ func (c *scopeChecker) expr(e Expr, env *scope) {
 func (c *scopeChecker) attrSet(e *AttrSet, env *scope) {
 	inner := env
 	if e.Rec {
-		names := make([]string, len(e.Attrs))
-		for i, a := range e.Attrs {
-			names[i] = a.Name
-		}
-		inner = newScope(env, names)
+		inner = &scope{up: env, attrs: e.Attrs}
+		inner.buildIndex()
 	}
 	c.attrs(e.Attrs, inner, env)
 	for _, d := range e.DynamicAttrs {
