@@ -105,6 +105,12 @@ func (fs *fileSystem) readDir(in *gofuse.ReadIn, out *gofuse.DirEntryList, plus 
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	var listed []*inode // files handed to the kernel, for prefetching
+	if plus && h.dir != nil {
+		if dir := fs.node(in.NodeId); dir != nil {
+			defer func() { fs.listed(dir, listed) }()
+		}
+	}
 	added := false
 	for off := in.Offset; ; off++ {
 		var e castore.Entry
@@ -162,7 +168,7 @@ func (fs *fileSystem) readDir(in *gofuse.ReadIn, out *gofuse.DirEntryList, plus 
 			child := fs.ref(e.Node)
 			fs.fillEntry(child, eo)
 			if e.Kind == castore.KindFile {
-				fs.prefetch(child)
+				listed = append(listed, child)
 			}
 		}
 	}

@@ -19,9 +19,15 @@
 //   - The kernel may cache everything for long: entries, negative entries,
 //     attributes, file contents across opens (FOPEN_KEEP_CACHE) and
 //     directory listings (FOPEN_CACHE_DIR).
-//   - A file handle keeps one blob reader open and reads sequentially from
-//     it; a read at another offset seeks, which for a chunked blob loads only
-//     the chunks the range covers.
+//   - Opening and closing a file costs nothing (the kernel is told it need
+//     not even ask). Blob readers belong to the inode: a read continues with
+//     the reader left where it starts, so a sequential read streams through
+//     one open blob, and a read elsewhere seeks, which for a chunked blob
+//     loads only the chunks the range covers.
+//   - Once a file handed out by a directory listing is read, the other small
+//     files of that listing are pushed into the page cache in the
+//     background (prefetch.go), so that tar or cp -r do not wait for one
+//     round trip per file; listing alone reads no contents.
 //
 // Backend failures (a missing or corrupt blob, an unreachable server) reach
 // the reader as EIO, with a line in the log naming the digest; they never

@@ -102,7 +102,9 @@ func (fs *fileSystem) readAt(in *inode, buf []byte, off int64) (int, error) {
 	if rest := size - off; int64(len(buf)) > rest {
 		buf = buf[:rest]
 	}
-	in.read.Store(true)
+	if !in.read.Swap(true) {
+		fs.readStarted(in)
+	}
 	d := in.node.Digest
 	br := fs.takeReader(in, off)
 	if br == nil {

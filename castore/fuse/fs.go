@@ -111,8 +111,10 @@ type inode struct {
 
 	readers []*blobReader // a file's idle readers; guarded by fileSystem.rmu
 
-	prefetched atomic.Bool // queued for pushing into the page cache once
-	read       atomic.Bool // the kernel asked to read it
+	listing    atomic.Pointer[prefetchGroup] // a directory's listed files
+	group      atomic.Pointer[prefetchGroup] // the listing a file was last handed out by
+	prefetched atomic.Bool                   // queued for pushing into the page cache once
+	read       atomic.Bool                   // the kernel asked to read it
 }
 
 func newFileSystem(ctx context.Context, blobs castore.BlobService, dirs castore.DirectoryService, root Root, log *slog.Logger, ttl time.Duration, prefetchMax int) *fileSystem {

@@ -663,3 +663,86 @@ func TestListerRoot(t *testing.T) {
 		t.Errorf("listing a root whose lister fails: %v, want EIO", err)
 	}
 }
+
+// countingBlobs counts the blobs opened.
+type countingBlobs struct {
+	castore.BlobService
+	mu     sync.Mutex
+	opened map[castore.Digest]int
+}
+
+func (c *countingBlobs) Open(ctx context.Context, d castore.Digest) (io.ReadSeekCloser, error) {
+	c.mu.Lock()
+	c.opened[d]++
+	c.mu.Unlock()
+	return c.BlobService.Open(ctx, d)
+}
+
+func (c *countingBlobs) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, k := range c.opened {
+		n += k
+	}
+	return n
+}
+
+// TestPrefetchPolicy: listing and stat-ing reads no contents; reading a
+// listed file pushes the rest of its listing into the page cache, which
+// then reads without asking the store again.
+func TestPrefetchPolicy(t *testing.T) {
+	requireFUSE(t)
+	s := newTestStore()
+	root := importTree(t, s, testTree(t))
+	counting := &countingBlobs{BlobService: s.blobs, opened: map[castore.Digest]int{}}
+	mnt := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	srv, err := Mount(ctx, mnt, counting, s.dirs, NodeRoot(root), &Options{Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Unmount()
+
+	wide := filepath.Join(mnt, "wide")
+	des, err := os.ReadDir(wide)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, de := range des {
+		if _, err := os.Lstat(filepath.Join(wide, de.Name())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := counting.count(); n != 0 {
+		t.Fatalf("listing and stat-ing opened %d blobs", n)
+	}
+	// Reading one file starts pushing the others.
+	if _, err := os.ReadFile(filepath.Join(wide, des[0].Name())); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for counting.count() < len(des)/2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := counting.count(); n < len(des)/2 {
+		t.Fatalf("after reading one file, %d of the %d listed were fetched", n, len(des))
+	}
+	time.Sleep(100 * time.Millisecond) // let the workers finish
+	before := counting.count()
+	for _, de := range des {
+		b, err := os.ReadFile(filepath.Join(wide, de.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want, _ := os.ReadFile(filepath.Join(testTree(t), "wide", de.Name())); !bytes.Equal(b, want) {
+			t.Fatalf("%s: read %q, want %q", de.Name(), b, want)
+		}
+	}
+	// Identical files share a blob, so count distinct fetches loosely:
+	// most reads must have come from the page cache.
+	if extra := counting.count() - before; extra > len(des)/4 {
+		t.Errorf("reading the listing after prefetching fetched %d more blobs", extra)
+	}
+}

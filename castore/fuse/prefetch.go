@@ -2,6 +2,7 @@ package fuse
 
 import (
 	"io"
+	"sync"
 
 	gofuse "github.com/hanwen/go-fuse/v2/fuse"
 )
@@ -12,18 +13,29 @@ import (
 // directory and then reads each of its files: one synchronous round trip
 // through the kernel per small file, which dominates the time for trees of
 // many small files. Since contents never change, the server can instead
-// push them into the kernel's page cache (FUSE_NOTIFY_STORE) right after a
-// listing, in the background, and the reads find them there.
+// push them into the kernel's page cache (FUSE_NOTIFY_STORE) in the
+// background, ahead of the reader, and the reads find them there.
 //
-// This is speculation, so it is bounded: only files up to the configured
-// size, only files whose inode the listing just handed to the kernel, a
-// queue that drops what it cannot take, and a few workers.
+// This is speculation, so it is bounded. It starts only when a file is read
+// that was handed to the kernel by a listing (READDIRPLUS), and then covers
+// the other files of that listing: listing alone (ls -l, find, du) reads no
+// contents, and neither does reading a file looked up by name. Only files up
+// to the configured size are pushed, by a few workers, from a queue that
+// drops what it cannot take.
 
 // prefetchWorkers read and push files concurrently with the reader.
 const prefetchWorkers = 2
 
 // prefetchQueue bounds the files waiting to be pushed.
 const prefetchQueue = 4096
+
+// prefetchGroup is the files listed in one directory, over all the
+// READDIRPLUS calls that listed it.
+type prefetchGroup struct {
+	mu      sync.Mutex
+	files   []*inode
+	started bool // a file was read: the group's files are being pushed
+}
 
 // startPrefetch starts the workers; they stop when fs.ctx ends.
 func (fs *fileSystem) startPrefetch(srv *gofuse.Server) {
@@ -37,15 +49,60 @@ func (fs *fileSystem) startPrefetch(srv *gofuse.Server) {
 	}
 }
 
-// prefetch queues a file the kernel just learned about through a listing.
-func (fs *fileSystem) prefetch(in *inode) {
-	if fs.prefetchQ == nil || in.node.Size == 0 || in.node.Size > uint64(fs.prefetchMax) || !in.prefetched.CompareAndSwap(false, true) {
+// listed records the files a listing of dir handed to the kernel: reading
+// one of them pushes the others.
+func (fs *fileSystem) listed(dir *inode, files []*inode) {
+	if fs.prefetchQ == nil || len(files) == 0 {
+		return
+	}
+	g := dir.listing.Load()
+	if g == nil {
+		dir.listing.CompareAndSwap(nil, &prefetchGroup{})
+		g = dir.listing.Load()
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, f := range files {
+		if f.group.Swap(g) == g {
+			continue // listed before
+		}
+		g.files = append(g.files, f)
+		if g.started {
+			fs.queue(f)
+		}
+	}
+}
+
+// readStarted is called at a file's first read: it queues the other files
+// of its directory's listing for pushing, once per directory.
+func (fs *fileSystem) readStarted(in *inode) {
+	g := in.group.Load()
+	if g == nil {
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.started {
+		return
+	}
+	g.started = true
+	for _, f := range g.files {
+		if f != in {
+			fs.queue(f)
+		}
+	}
+}
+
+// queue queues f for pushing unless it is read, too big, queued before, or
+// the queue is full (then the kernel will ask for it when needed).
+func (fs *fileSystem) queue(f *inode) {
+	if f.read.Load() || f.node.Size == 0 || f.node.Size > uint64(fs.prefetchMax) || !f.prefetched.CompareAndSwap(false, true) {
 		return
 	}
 	select {
-	case fs.prefetchQ <- in:
-	default: // busy: the kernel will ask when it needs the file
-		in.prefetched.Store(false)
+	case fs.prefetchQ <- f:
+	default:
+		f.prefetched.Store(false)
 	}
 }
 
