@@ -722,14 +722,15 @@ func TestPrefetchPolicy(t *testing.T) {
 	if _, err := os.ReadFile(filepath.Join(wide, des[0].Name())); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for counting.count() < len(des)/2 && time.Now().Before(deadline) {
+	// Every file of the listing is distinct and small: each is fetched
+	// once, by that read or by a prefetch worker.
+	deadline := time.Now().Add(30 * time.Second)
+	for counting.count() < len(des) && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
-	if n := counting.count(); n < len(des)/2 {
+	if n := counting.count(); n < len(des) {
 		t.Fatalf("after reading one file, %d of the %d listed were fetched", n, len(des))
 	}
-	time.Sleep(100 * time.Millisecond) // let the workers finish
 	before := counting.count()
 	for _, de := range des {
 		b, err := os.ReadFile(filepath.Join(wide, de.Name()))
@@ -740,9 +741,9 @@ func TestPrefetchPolicy(t *testing.T) {
 			t.Fatalf("%s: read %q, want %q", de.Name(), b, want)
 		}
 	}
-	// Identical files share a blob, so count distinct fetches loosely:
-	// most reads must have come from the page cache.
-	if extra := counting.count() - before; extra > len(des)/4 {
+	// The reads came from the page cache (a few pages may have been
+	// reclaimed meanwhile).
+	if extra := counting.count() - before; extra > 5 {
 		t.Errorf("reading the listing after prefetching fetched %d more blobs", extra)
 	}
 }
