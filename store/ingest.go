@@ -6,9 +6,12 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"path"
+	"runtime"
+	"sync"
+
+	"golang.org/x/sync/semaphore"
 
 	"github.com/govix/govix/castore"
 	"github.com/govix/govix/nixcompat/nar"
@@ -33,10 +36,24 @@ type IngestResult struct {
 	NarSHA256 [sha256.Size]byte
 }
 
+// Ingestion runs as a pipeline: one goroutine reads the NAR and hashes it,
+// another parses it, and a pool of workers stores small files (buffered
+// in memory, within a budget) while the parser goes on; a large file is
+// streamed straight into the BlobService by the parser. Directories are
+// finished bottom-up as soon as their files are stored.
+const (
+	// smallFile is the largest file read into memory and stored by a
+	// worker; larger ones stream.
+	smallFile = 1 << 20
+	// ingestMemory bounds the bytes of small files read but not stored.
+	ingestMemory = 64 << 20
+)
+
 // IngestNAR reads a NAR from r into a castore: each file's contents go
-// straight into blobs as they stream past, and directories are built
-// bottom-up and put into dirs as one closure. Nothing is held in memory
-// beyond the directories, so the NAR may be any size.
+// into blobs as they stream past (small files several at a time), and
+// directories are built bottom-up and put into dirs as one closure.
+// Memory holds at most a bounded amount of file contents plus the
+// directories, so the NAR may be any size.
 //
 // The NAR's sha256 and size are computed as it is read, and checked
 // against opts. The directories are only stored once the NAR has been
@@ -49,13 +66,22 @@ func IngestNAR(ctx context.Context, blobs castore.BlobService, dirs castore.Dire
 		o = *opts
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel() // abandons the directory putter on error
+	defer cancel() // abandons the directory putter and the workers on error
 
-	hr := &hashingReader{r: r, h: sha256.New(), limit: o.Size}
-	br := bufio.NewReaderSize(hr, 64<<10)
+	hp := newHashPipe(ctx, r, o.Size)
+	defer hp.stop()
+	br := bufio.NewReaderSize(hp, 64<<10)
 	nr := nar.NewReader(br)
 
-	in := ingester{ctx: ctx, blobs: blobs, dirs: dirs}
+	in := &ingester{ctx: ctx, blobs: blobs, dirs: dirs, mem: semaphore.NewWeighted(ingestMemory)}
+	in.start(runtime.GOMAXPROCS(0))
+	res, err := in.run(nr, br, hp, &o)
+	cancel()
+	in.wait()
+	return res, err
+}
+
+func (in *ingester) run(nr *nar.Reader, br *bufio.Reader, hp *hashPipe, o *IngestOptions) (*IngestResult, error) {
 	for {
 		h, err := nr.Next()
 		if err == io.EOF {
@@ -74,8 +100,8 @@ func IngestNAR(ctx context.Context, blobs castore.BlobService, dirs castore.Dire
 	} else if !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("reading NAR: %w", err)
 	}
-	res := &IngestResult{NarSize: hr.n}
-	hr.h.Sum(res.NarSHA256[:0])
+	res := &IngestResult{}
+	res.NarSize, res.NarSHA256 = hp.sum()
 	if o.Size != 0 && res.NarSize != o.Size {
 		return nil, fmt.Errorf("%w: NAR is %d bytes, expected %d", ErrCorrupt, res.NarSize, o.Size)
 	}
@@ -90,25 +116,116 @@ func IngestNAR(ctx context.Context, blobs castore.BlobService, dirs castore.Dire
 	return res, nil
 }
 
-// hashingReader hashes and counts what is read through it, failing once
+// hashPipe reads its source in a goroutine of its own, hashing and
+// counting the bytes, so that hashing overlaps parsing. It fails once
 // more than limit bytes arrive (if limit is set).
-type hashingReader struct {
-	r     io.Reader
-	h     hash.Hash
-	n     uint64
-	limit uint64
+type hashPipe struct {
+	ch   chan []byte
+	free chan []byte
+	cur  []byte
+	buf  []byte // the buffer cur is in, returned to free when used up
+	err  error  // the source's error, after ch is closed
+	done chan struct{}
+	quit chan struct{}
+	once sync.Once
+
+	n   uint64
+	sha [sha256.Size]byte
 }
 
-func (hr *hashingReader) Read(p []byte) (int, error) {
-	n, err := hr.r.Read(p)
-	if n > 0 {
-		hr.h.Write(p[:n])
-		hr.n += uint64(n)
-		if hr.limit != 0 && hr.n > hr.limit {
-			return n, fmt.Errorf("%w: NAR is longer than the %d bytes expected", ErrCorrupt, hr.limit)
-		}
+const hashPipeBuf = 256 << 10
+
+func newHashPipe(ctx context.Context, r io.Reader, limit uint64) *hashPipe {
+	p := &hashPipe{ch: make(chan []byte, 4), free: make(chan []byte, 6), done: make(chan struct{}), quit: make(chan struct{})}
+	for range 6 {
+		p.free <- make([]byte, hashPipeBuf)
 	}
-	return n, err
+	go func() {
+		defer close(p.done)
+		defer close(p.ch)
+		h := sha256.New()
+		defer func() { h.Sum(p.sha[:0]) }()
+		for {
+			var b []byte
+			select {
+			case b = <-p.free:
+			case <-p.quit:
+				return
+			case <-ctx.Done():
+				p.err = ctx.Err()
+				return
+			}
+			n, err := io.ReadAtLeast(r, b, len(b)/2)
+			if n > 0 {
+				h.Write(b[:n])
+				p.n += uint64(n)
+				if limit != 0 && p.n > limit {
+					p.err = fmt.Errorf("%w: NAR is longer than the %d bytes expected", ErrCorrupt, limit)
+					return
+				}
+				select {
+				case p.ch <- b[:n]:
+				case <-p.quit:
+					return
+				}
+			}
+			if err == io.ErrUnexpectedEOF {
+				err = io.EOF
+			}
+			if err != nil {
+				p.err = err
+				return
+			}
+		}
+	}()
+	return p
+}
+
+func (p *hashPipe) Read(b []byte) (int, error) {
+	for len(p.cur) == 0 {
+		if p.buf != nil {
+			p.free <- p.buf[:cap(p.buf)]
+			p.buf = nil
+		}
+		next, ok := <-p.ch
+		if !ok {
+			// The channel is closed after p.err is set.
+			return 0, p.err
+		}
+		p.cur, p.buf = next, next
+	}
+	n := copy(b, p.cur)
+	p.cur = p.cur[n:]
+	return n, nil
+}
+
+// sum returns the count and hash of everything read; valid after Read
+// returned io.EOF.
+func (p *hashPipe) sum() (uint64, [sha256.Size]byte) {
+	<-p.done
+	return p.n, p.sha
+}
+
+// stop ends the reading goroutine and waits for it.
+func (p *hashPipe) stop() {
+	p.once.Do(func() { close(p.quit) })
+	<-p.done
+}
+
+// fileJob is a file being stored by a worker.
+type fileJob struct {
+	data []byte
+	done chan struct{}
+	dg   castore.Digest
+	size uint64
+	err  error
+}
+
+// pendingEntry is a directory entry whose node may still be stored.
+type pendingEntry struct {
+	name string
+	node castore.Node
+	job  *fileJob // set while a worker stores the file
 }
 
 // ingester builds the castore tree as NAR nodes arrive in archive order.
@@ -117,15 +234,43 @@ type ingester struct {
 	blobs  castore.BlobService
 	dirs   castore.DirectoryService
 	putter castore.DirectoryPutter
+	mem    *semaphore.Weighted
+	jobs   chan *fileJob
+	wg     sync.WaitGroup
+
 	// stack holds the directories being read, the root first.
 	stack []dirFrame
-	root  castore.Node
+	root  pendingEntry
 	done  bool
 }
 
 type dirFrame struct {
 	path    string
-	entries []castore.Entry
+	entries []pendingEntry
+}
+
+func (in *ingester) start(workers int) {
+	in.jobs = make(chan *fileJob, 256)
+	for range max(workers, 1) {
+		in.wg.Go(func() {
+			for j := range in.jobs {
+				if err := in.ctx.Err(); err != nil {
+					j.err = err
+				} else {
+					j.dg, j.size, j.err = in.blobs.Put(in.ctx, bytesReader(j.data))
+				}
+				in.mem.Release(int64(len(j.data)))
+				j.data = nil
+				close(j.done)
+			}
+		})
+	}
+}
+
+// wait stops the workers; every job sent has finished when it returns.
+func (in *ingester) wait() {
+	close(in.jobs)
+	in.wg.Wait()
 }
 
 func (in *ingester) add(h *nar.Header, r io.Reader) error {
@@ -142,7 +287,7 @@ func (in *ingester) add(h *nar.Header, r io.Reader) error {
 			return fmt.Errorf("reading NAR: node %s outside its directory", h.Path)
 		}
 	}
-	var n castore.Node
+	e := pendingEntry{name: name}
 	switch h.Type {
 	case nar.TypeDirectory:
 		if in.putter == nil {
@@ -151,42 +296,89 @@ func (in *ingester) add(h *nar.Header, r io.Reader) error {
 		in.stack = append(in.stack, dirFrame{path: h.Path})
 		return nil
 	case nar.TypeRegular:
-		d, size, err := in.blobs.Put(in.ctx, r)
-		if err != nil {
-			return fmt.Errorf("storing %s: %w", h.Path, err)
+		e.node = castore.FileNode(castore.Digest{}, uint64(h.Size), h.Executable)
+		if h.Size <= smallFile {
+			if err := in.mem.Acquire(in.ctx, h.Size); err != nil {
+				return err
+			}
+			data := make([]byte, h.Size)
+			if _, err := io.ReadFull(r, data); err != nil {
+				in.mem.Release(h.Size)
+				return fmt.Errorf("reading NAR: %s: %w", h.Path, err)
+			}
+			e.job = &fileJob{data: data, done: make(chan struct{})}
+			select {
+			case in.jobs <- e.job:
+			case <-in.ctx.Done():
+				in.mem.Release(h.Size)
+				return in.ctx.Err()
+			}
+		} else {
+			d, size, err := in.blobs.Put(in.ctx, r)
+			if err != nil {
+				return fmt.Errorf("storing %s: %w", h.Path, err)
+			}
+			if size != uint64(h.Size) {
+				return fmt.Errorf("storing %s: stored %d bytes of %d", h.Path, size, h.Size)
+			}
+			e.node.Digest = d
 		}
-		if size != uint64(h.Size) {
-			return fmt.Errorf("storing %s: stored %d bytes of %d", h.Path, size, h.Size)
-		}
-		n = castore.FileNode(d, size, h.Executable)
 	case nar.TypeSymlink:
-		n = castore.SymlinkNode(h.LinkTarget)
+		e.node = castore.SymlinkNode(h.LinkTarget)
 	default:
 		return fmt.Errorf("reading NAR: %s: unexpected node type %s", h.Path, h.Type)
 	}
-	in.place(h.Path, name, n)
+	in.place(h.Path, e)
 	return nil
 }
 
-// place puts a finished node in its directory, or makes it the root.
-func (in *ingester) place(p, name string, n castore.Node) {
+// resolve waits for a pending file to be stored.
+func (in *ingester) resolve(p string, e *pendingEntry) error {
+	if e.job == nil {
+		return nil
+	}
+	select {
+	case <-e.job.done:
+	case <-in.ctx.Done():
+		return in.ctx.Err()
+	}
+	if e.job.err != nil {
+		return fmt.Errorf("storing %s: %w", p, e.job.err)
+	}
+	if e.job.size != e.node.Size {
+		return fmt.Errorf("storing %s: stored %d bytes of %d", p, e.job.size, e.node.Size)
+	}
+	e.node.Digest = e.job.dg
+	e.job = nil
+	return nil
+}
+
+// place puts a node in its directory, or makes it the root.
+func (in *ingester) place(p string, e pendingEntry) {
 	if p == "/" {
-		in.root, in.done = n, true
+		in.root, in.done = e, true
 		return
 	}
 	top := &in.stack[len(in.stack)-1]
-	top.entries = append(top.entries, castore.Entry{Name: name, Node: n})
+	top.entries = append(top.entries, e)
 }
 
-// pop finishes the innermost directory.
+// pop finishes the innermost directory, once its files are stored.
 func (in *ingester) pop() error {
 	f := in.stack[len(in.stack)-1]
 	in.stack = in.stack[:len(in.stack)-1]
-	d := &castore.Directory{Entries: f.entries}
+	d := &castore.Directory{Entries: make([]castore.Entry, len(f.entries))}
+	for i := range f.entries {
+		e := &f.entries[i]
+		if err := in.resolve(f.path+"/"+e.name, e); err != nil {
+			return err
+		}
+		d.Entries[i] = castore.Entry{Name: e.name, Node: e.node}
+	}
 	if err := in.putter.Put(d); err != nil {
 		return fmt.Errorf("directory %s: %w", f.path, err)
 	}
-	in.place(f.path, path.Base(f.path), d.Node())
+	in.place(f.path, pendingEntry{name: path.Base(f.path), node: d.Node()})
 	return nil
 }
 
@@ -200,10 +392,30 @@ func (in *ingester) finish() (castore.Node, error) {
 	if !in.done {
 		return castore.Node{}, fmt.Errorf("reading NAR: %w: no root node", ErrCorrupt)
 	}
+	if err := in.resolve("/", &in.root); err != nil {
+		return castore.Node{}, err
+	}
 	if in.putter != nil {
 		if _, err := in.putter.Close(); err != nil {
 			return castore.Node{}, fmt.Errorf("storing directories: %w", err)
 		}
 	}
-	return in.root, nil
+	return in.root.node, nil
+}
+
+// bytesReader reads a byte slice; a small type so that Put can see its
+// length if it wants to.
+type bytesReaderT struct {
+	b []byte
+}
+
+func bytesReader(b []byte) io.Reader { return &bytesReaderT{b} }
+
+func (r *bytesReaderT) Read(p []byte) (int, error) {
+	if len(r.b) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, r.b)
+	r.b = r.b[n:]
+	return n, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/govix/govix/castore"
 )
@@ -152,22 +153,155 @@ func (r *NARReader) Close() error {
 	return nil
 }
 
-// WriteTo writes the NAR from the current offset to the end to w.
+// WriteTo writes the NAR from the current offset to the end to w. Blobs
+// are read (and verified) ahead by a few goroutines while earlier bytes
+// are written, within a bounded amount of memory, so writing a NAR uses
+// more than one core.
 func (r *NARReader) WriteTo(w io.Writer) (int64, error) {
-	buf := make([]byte, 256<<10)
 	var total int64
-	for r.pos < r.l.size {
-		n, err := r.Read(buf)
-		if n > 0 {
-			m, werr := w.Write(buf[:n])
-			total += int64(m)
-			if werr != nil {
-				return total, werr
+	// Finish the segment the offset is in with plain reads.
+	if r.pos < r.l.size {
+		i := r.l.find(r.pos)
+		if s := &r.l.segs[i]; r.pos != s.off {
+			buf := make([]byte, 64<<10)
+			for end := s.off + s.size; r.pos < end; {
+				n, err := r.Read(buf[:min(uint64(len(buf)), end-r.pos)])
+				m, werr := w.Write(buf[:n])
+				total += int64(m)
+				if err != nil {
+					return total, err
+				}
+				if werr != nil {
+					return total, werr
+				}
 			}
 		}
-		if err != nil {
-			return total, err
+	}
+	if r.pos >= r.l.size {
+		return total, nil
+	}
+	r.closeBlob()
+	n, err := r.writeSegments(w, r.l.find(r.pos))
+	total += n
+	r.pos += uint64(n)
+	return total, err
+}
+
+// A blobRead is one blob being read ahead: its pieces arrive in order on
+// ch, which is closed after the last one (err is then set on failure).
+type blobRead struct {
+	seg *segment
+	ch  chan []byte
+	err error
+}
+
+const (
+	readAheadWorkers = 3
+	readAheadBlobs   = 16      // blobs queued ahead of the writer
+	readAheadPiece   = 1 << 20 // bytes per piece
+	readAheadPieces  = 4       // pieces buffered per blob
+)
+
+// writeSegments writes segments from index first to the end.
+func (r *NARReader) writeSegments(w io.Writer, first int) (int64, error) {
+	ctx, cancel := context.WithCancel(r.ctx)
+	defer cancel()
+	order := make(chan *blobRead, readAheadBlobs) // in NAR order, for the writer
+	work := make(chan *blobRead, readAheadBlobs)  // for the readers
+	var wg sync.WaitGroup
+	for range readAheadWorkers {
+		wg.Go(func() {
+			for br := range work {
+				br.err = r.readBlob(ctx, br)
+				close(br.ch)
+			}
+		})
+	}
+	go func() {
+		defer close(work)
+		defer close(order)
+		for i := first; i < len(r.l.segs); i++ {
+			s := &r.l.segs[i]
+			br := &blobRead{seg: s}
+			if s.lit < 0 {
+				br.ch = make(chan []byte, readAheadPieces)
+			}
+			select {
+			case order <- br:
+			case <-ctx.Done():
+				return
+			}
+			if s.lit < 0 {
+				select {
+				case work <- br:
+				case <-ctx.Done():
+					close(br.ch)
+					return
+				}
+			}
+		}
+	}()
+	defer wg.Wait()
+	var total int64
+	for br := range order {
+		s := br.seg
+		if s.lit >= 0 {
+			n, err := w.Write(r.l.lit[s.lit : s.lit+int64(s.size)])
+			total += int64(n)
+			if err != nil {
+				return total, err
+			}
+			continue
+		}
+		var got uint64
+		for piece := range br.ch {
+			got += uint64(len(piece))
+			n, err := w.Write(piece)
+			total += int64(n)
+			if err != nil {
+				return total, err
+			}
+		}
+		if br.err != nil {
+			return total, br.err
+		}
+		if got != s.size {
+			return total, fmt.Errorf("blob %s: %w: read %d of %d bytes", s.digest, ErrCorrupt, got, s.size)
 		}
 	}
-	return total, nil
+	return total, ctx.Err()
+}
+
+// readBlob reads one blob in pieces, checking its length.
+func (r *NARReader) readBlob(ctx context.Context, br *blobRead) error {
+	s := br.seg
+	f, err := r.blobs.Open(ctx, s.digest)
+	if err != nil {
+		return fmt.Errorf("rendering NAR: %w", err)
+	}
+	defer f.Close()
+	var got uint64
+	for got < s.size {
+		piece := make([]byte, min(readAheadPiece, s.size-got))
+		n, err := io.ReadFull(f, piece)
+		got += uint64(n)
+		if n > 0 {
+			select {
+			case br.ch <- piece[:n]:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return fmt.Errorf("blob %s: %w: shorter than the %d bytes its file node says", s.digest, ErrCorrupt, s.size)
+		}
+		if err != nil {
+			return fmt.Errorf("blob %s: %w", s.digest, err)
+		}
+	}
+	var one [1]byte
+	if m, _ := f.Read(one[:]); m > 0 {
+		return fmt.Errorf("blob %s: %w: longer than the %d bytes its file node says", s.digest, ErrCorrupt, s.size)
+	}
+	return nil
 }

@@ -83,7 +83,17 @@ func (s *Server) serveNAR(w http.ResponseWriter, r *http.Request, info *store.Pa
 		s.fail(w, r, http.StatusInternalServerError, fmt.Errorf("%w: NAR of %s renders to %d bytes, not %d", store.ErrCorrupt, info.StorePath, nr.Size(), info.NarSize))
 		return
 	}
-	http.ServeContent(w, r, "", time.Time{}, nr)
+	if r.Header.Get("Range") != "" {
+		http.ServeContent(w, r, "", time.Time{}, nr)
+		return
+	}
+	// A whole NAR: written with read-ahead, several blobs at a time.
+	w.Header().Set("Accept-Ranges", "bytes")
+	w.Header().Set("Content-Length", fmt.Sprint(nr.Size()))
+	if _, err := nr.WriteTo(w); err != nil {
+		s.log.Warn("nar-bridge: serving NAR", "path", r.URL.Path, "err", err)
+		panic(http.ErrAbortHandler)
+	}
 }
 
 // serveCompressed compresses the NAR on the fly (no length, no ranges).
