@@ -23,8 +23,9 @@ import (
 // to the configured size are pushed, by a few workers, from a queue that
 // drops what it cannot take.
 
-// prefetchWorkers read and push files concurrently with the reader.
-const prefetchWorkers = 2
+// prefetchWorkers read and push files concurrently with the reader; they
+// spend much of their time in system calls, so more than the cores help.
+const prefetchWorkers = 4
 
 // prefetchQueue bounds the files waiting to be pushed.
 const prefetchQueue = 4096
