@@ -45,10 +45,9 @@ type fileSystem struct {
 	byKey  map[nodeKey]*inode // the same node shares one id
 	nextID uint64
 
-	prefetchMax   int            // largest file pushed after a listing; 0 for none
-	prefetchQ     chan *inode    // files to push
-	notify        *gofuse.Server // for FUSE_NOTIFY_STORE
-	prefetchStats atomic.Int64   // files pushed
+	prefetchMax int            // largest file pushed after a listing; 0 for none
+	prefetchQ   chan *inode    // files to push
+	notify      *gofuse.Server // for FUSE_NOTIFY_STORE
 
 	noOpen    bool // the kernel does without OPEN and RELEASE for files
 	noOpenDir bool // and without OPENDIR and RELEASEDIR for directories

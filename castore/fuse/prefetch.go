@@ -137,9 +137,7 @@ func (fs *fileSystem) push(in *inode, buf []byte) {
 	if err != nil {
 		return
 	}
-	// ENOENT means the kernel forgot the inode meanwhile, or has not
-	// linked it yet: a read will fetch the file then.
-	if st := fs.notify.InodeNotifyStoreCache(in.id, 0, buf); st == gofuse.OK {
-		fs.prefetchStats.Add(1)
-	}
+	// ENOENT means the kernel forgot the inode meanwhile: a read will
+	// fetch the file if it is wanted after all.
+	_ = fs.notify.InodeNotifyStoreCache(in.id, 0, buf)
 }
