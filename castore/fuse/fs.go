@@ -26,7 +26,7 @@ const maxRead = 1 << 20
 
 // fileSystem implements go-fuse's raw protocol interface over castore.
 // Operations it does not implement answer ENOSYS, which for the ones a
-// read-only tree needs (xattrs, flush, lseek) makes the kernel stop asking.
+// read-only tree needs (xattrs, lseek) makes the kernel stop asking.
 type fileSystem struct {
 	gofuse.RawFileSystem
 
@@ -45,7 +45,7 @@ type fileSystem struct {
 	byKey  map[nodeKey]*inode // the same node shares one id
 	nextID uint64
 
-	prefetchMax int            // largest file pushed after a listing; 0 for none
+	prefetchMax int            // largest file prefetched; <= 0 for none
 	prefetchQ   chan *inode    // files to push
 	notify      *gofuse.Server // for FUSE_NOTIFY_STORE
 
@@ -55,7 +55,7 @@ type fileSystem struct {
 	rmu  sync.Mutex
 	idle list.List // idle *blobReader, least recently used first
 
-	hmu      sync.Mutex
+	hmu      sync.Mutex // guards the open directory handles
 	dirsOpen map[uint64]*dirHandle
 	nextFh   uint64
 }
