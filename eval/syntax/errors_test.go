@@ -92,6 +92,14 @@ func TestErrors(t *testing.T) {
 		{src: "''a\x00b''", want: "1:3: input string 'a␀b' cannot be represented as Nix string because it contains null bytes"},
 		{src: "1\x00 garbage"},
 
+		// Positions at the end of a path, which Nix's lexer takes from the
+		// location it stashed (Nix 2.8 reports the same tokens).
+		{src: `x: (./a`, want: `1:5: syntax error, unexpected end of file, expecting ')'`},
+		{src: `x: ( ./a`, want: `1:6: syntax error, unexpected end of file, expecting ')'`},
+		{src: `x: (./a${x}`, want: `1:11: syntax error, unexpected end of file, expecting ')'`},
+		{src: `x: x ./a//b`, want: `1:6: syntax error, unexpected end of path, expecting '${'`},
+		{src: `x: x ./a//b `, want: `1:10: syntax error, unexpected end of path, expecting '${'`},
+
 		// Lints and pure evaluation.
 		{src: `http://x`, opts: Options{LintURLLiterals: LintFatal},
 			want: `1:1: URL literals are disallowed. Consider using a string literal "http://x" instead (lint-url-literals)`},

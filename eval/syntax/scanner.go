@@ -51,6 +51,10 @@ type scanner struct {
 	errOff int
 	errMsg string
 
+	// The location of the last matched rule and the one before (see match).
+	locStart, locEnd     int
+	stashStart, stashEnd int
+
 	// Caches that keep scanning linear on hostile input.
 	pathRunStart, pathRunEnd     int
 	schemeRunStart, schemeRunEnd int
@@ -76,9 +80,28 @@ func (s *scanner) pop() {
 }
 
 func (s *scanner) emit(t token, start, end int) token {
+	s.match(start, end)
 	s.tok, s.start, s.end = t, start, end
 	s.pos = end
 	return t
+}
+
+// match records that a lexer rule matched src[start:end], as flex's
+// YY_USER_ACTION does in Nix's lexer: the previous location is stashed.
+// Nix's lexer reports some tokens at a restored (stashed) location, which
+// shows in the positions of errors at the end of a path.
+func (s *scanner) match(start, end int) {
+	s.stashStart, s.stashEnd = s.locStart, s.locEnd
+	s.locStart, s.locEnd = start, end
+}
+
+// emitEOF returns the end of the input, which flex matches without a rule
+// action: it keeps the last location, where errors at the end of the input
+// are reported.
+func (s *scanner) emitEOF() token {
+	s.tok, s.start, s.end = tEOF, s.locStart, s.locEnd
+	s.pos = len(s.src)
+	return tEOF
 }
 
 func (s *scanner) fail(off int, msg string) token {
@@ -320,26 +343,30 @@ func (s *scanner) scanDefault() token {
 	for {
 		i := s.pos
 		if i >= len(src) {
-			return s.emit(tEOF, len(src), len(src))
+			return s.emitEOF()
 		}
 		switch c := src[i]; c {
 		case ' ', '\t', '\r', '\n':
-			i++
-			for i < len(src) && (src[i] == ' ' || src[i] == '\t' || src[i] == '\r' || src[i] == '\n') {
-				i++
+			j := i + 1
+			for j < len(src) && (src[j] == ' ' || src[j] == '\t' || src[j] == '\r' || src[j] == '\n') {
+				j++
 			}
-			s.pos = i
+			s.match(i, j)
+			s.pos = j
 			continue
 		case '#':
-			for i < len(src) && src[i] != '\n' && src[i] != '\r' {
-				i++
+			j := i
+			for j < len(src) && src[j] != '\n' && src[j] != '\r' {
+				j++
 			}
-			s.pos = i
+			s.match(i, j)
+			s.pos = j
 			continue
 		case '/':
 			if i+1 < len(src) && src[i+1] == '*' {
 				if !s.noCommentEnd {
 					if j := strings.Index(src[i+2:], "*/"); j >= 0 {
+						s.match(i, i+2+j+2)
 						s.pos = i + 2 + j + 2
 						continue
 					}
@@ -572,7 +599,7 @@ func (s *scanner) scanString() token {
 	src := s.src
 	i := s.pos
 	if i >= len(src) {
-		return s.emit(tEOF, len(src), len(src))
+		return s.emitEOF()
 	}
 	switch src[i] {
 	case '"':
@@ -682,7 +709,7 @@ func (s *scanner) scanIndString() token {
 	src := s.src
 	i := s.pos
 	if i >= len(src) {
-		return s.emit(tEOF, len(src), len(src))
+		return s.emitEOF()
 	}
 	switch src[i] {
 	case '\'':
@@ -772,8 +799,17 @@ func (s *scanner) scanInPath() token {
 		}
 	}
 	if s.mode == modeInPath {
+		// Nix's lexer gives the end of the path the location it stashed:
+		// that of the path's last piece, or at the end of the input, the
+		// one before.
 		s.pop()
-		return s.emit(tPATHEND, i, i)
+		if i < len(src) {
+			s.match(i, i+1)
+		}
+		s.locStart, s.locEnd = s.stashStart, s.stashEnd
+		s.tok, s.start, s.end = tPATHEND, s.locStart, s.locEnd
+		s.pos = i
+		return tPATHEND
 	}
 	if i >= len(src) {
 		// At the end of the input flex reports the last token's position.
