@@ -324,6 +324,7 @@ type lie struct {
 	otherData    bool                // and Open(large) with other's bytes
 	dropChunk    bool                // answer Chunks without the last chunk
 	putDigest    bool                // answer Put with a wrong digest
+	noChunks     bool                // answer Chunks with none, as a server that does not chunk
 }
 
 func (l *lie) Has(ctx context.Context, d castore.Digest) (bool, error) { return l.inner.Has(ctx, d) }
@@ -333,6 +334,9 @@ func (l *lie) Chunks(ctx context.Context, d castore.Digest) ([]castore.ChunkMeta
 		d = l.other
 	}
 	c, err := l.inner.Chunks(ctx, d)
+	if l.noChunks {
+		c = nil
+	}
 	if l.dropChunk && len(c) > 1 {
 		c = c[:len(c)-1]
 	}
@@ -441,4 +445,44 @@ func (l *lyingDirs) GetRecursive(context.Context, castore.Digest) iter.Seq2[*cas
 
 func (l *lyingDirs) NewPutter(ctx context.Context) castore.DirectoryPutter {
 	return memory.New().Directories.NewPutter(ctx)
+}
+
+// TestUnchunkedServer: a server that lists no chunks sends large blobs
+// whole; the client verifies them before handing out a byte, spooling
+// those too large for memory to a temporary file.
+func TestUnchunkedServer(t *testing.T) {
+	ctx := t.Context()
+	data := castoretest.RandomBytes(12, 10<<20)
+	for _, tc := range []struct {
+		name   string
+		mangle func([]byte) []byte
+	}{{"good", nil}, {"flipped", func(b []byte) []byte { b[len(b)-1] ^= 1; return b }}} {
+		t.Run(tc.name, func(t *testing.T) {
+			inner := memory.New()
+			d, _, err := inner.Blobs.Put(ctx, bytes.NewReader(data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			backend := castore.NewStore(&lie{inner: inner.Blobs, noChunks: true, mangle: tc.mangle}, inner.Directories, nil)
+			s := connect(t, serve(t, backend, nil, true))
+			r, err := s.Blobs.Open(ctx, d)
+			if tc.mangle != nil {
+				if !errors.Is(err, castore.ErrCorrupt) {
+					t.Fatalf("Open error %v, want ErrCorrupt", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			if _, err := r.Seek(5<<20, io.SeekStart); err != nil {
+				t.Fatal(err)
+			}
+			got, err := io.ReadAll(r)
+			if err != nil || !bytes.Equal(got, data[5<<20:]) {
+				t.Fatalf("read %d bytes, %v", len(got), err)
+			}
+		})
+	}
 }
