@@ -15,7 +15,7 @@ import (
 // Export writes the tree under root to dest, which must not exist. The tree
 // is written under a temporary name next to dest and renamed into place at
 // the end, so dest appears complete or not at all. Directories get mode
-// 0755, files 0644 or (executable) 0755. Every blob is verified as it is
+// 0755, files 0644 or (executable) 0755, less the umask. Every blob is verified as it is
 // read, and its length checked against the node's size.
 func Export(ctx context.Context, s *castore.Store, root castore.Node, dest string, opts *Options) error {
 	if err := root.Validate(); err != nil {
@@ -39,7 +39,7 @@ func Export(ctx context.Context, s *castore.Store, root castore.Node, dest strin
 	}
 	err = exportTree(ctx, s, root, target, opts)
 	if err == nil && root.Kind == castore.KindDirectory {
-		err = os.Chmod(tmp, 0o755) // MkdirTemp made it 0700
+		err = os.Chmod(tmp, 0o755&^umask()) // MkdirTemp made it 0700
 	}
 	if err == nil {
 		err = os.Rename(target, dest)
@@ -159,7 +159,7 @@ func exportFile(ctx context.Context, s *castore.Store, n castore.Node, path stri
 	if n.Executable {
 		mode = 0o755
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	f, err := createExcl(path, mode)
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
 	}

@@ -173,7 +173,7 @@ func importFile(ctx context.Context, s *castore.Store, path string, lfi os.FileI
 		}
 	}
 	readAt := time.Now()
-	f, err := os.Open(path)
+	f, err := openRead(path)
 	if err != nil {
 		return castore.Node{}, fmt.Errorf("import: %w", err)
 	}
