@@ -8,8 +8,13 @@
 // or a symlink.
 //
 // Storage is behind two small interfaces, [BlobService] and
-// [DirectoryService]. Backends live in subpackages (memory, local, cache)
-// and are opened by URL with castore/backend.Open; castore/castoretest holds
-// the conformance suite every backend passes; castore/fsio copies trees in
-// and out of the local file system.
+// [DirectoryService]; [DirectoryStore] and castore/chunked's Store are the
+// raw storage a backend implements to get the rules (closure checking,
+// verified reads, content-defined chunking with castore/fastcdc) for free.
+// Backends live in subpackages (memory, local, cache, grpcstore,
+// objectstore) and are opened by URL with castore/backend.Open;
+// castore/castoretest holds the conformance suite every backend passes;
+// castore/fsio copies trees in and out of the local file system, and
+// castore/fuse mounts them. castore/castorepb is the generated protobuf
+// code for the wire.
 package castore

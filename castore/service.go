@@ -97,9 +97,9 @@ func (s *Store) Close() error {
 	return s.close()
 }
 
-// PutDirectory stores a single Directory that has no subdirectories, or
-// whose subdirectories are already in the closure the service can check.
-// It is a shorthand for a putter with one Put.
+// PutDirectory stores a single Directory that has no subdirectories (a
+// putter only accepts subdirectories sent through it): a shorthand for a
+// putter with one Put.
 func PutDirectory(ctx context.Context, ds DirectoryService, d *Directory) (Digest, error) {
 	p := ds.NewPutter(ctx)
 	if err := p.Put(d); err != nil {
