@@ -9,6 +9,8 @@ package eval
 
 const slabSize = 64
 
+const slabs = false
+
 type allocator struct {
 	thunks []Thunk
 	env1s  []Env
@@ -16,6 +18,9 @@ type allocator struct {
 
 // newThunk returns a thunk of code in env.
 func (ev *Evaluator) newThunk(env *Env, code Value) *Thunk {
+	if !slabs {
+		return &Thunk{env: env, v: code}
+	}
 	a := &ev.alloc
 	if len(a.thunks) == 0 {
 		a.thunks = make([]Thunk, slabSize)
@@ -29,6 +34,9 @@ func (ev *Evaluator) newThunk(env *Env, code Value) *Thunk {
 
 // newEnv1 returns an environment of one slot holding v.
 func (ev *Evaluator) newEnv1(up *Env, v Value) *Env {
+	if !slabs {
+		return &Env{up: up, vals: [1]Value{v}}
+	}
 	a := &ev.alloc
 	if len(a.env1s) == 0 {
 		a.env1s = make([]Env, slabSize)

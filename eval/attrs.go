@@ -94,6 +94,9 @@ func update(tab *symbolTable, a, b *Attrs) *Attrs {
 		return b
 	}
 	x, y := a.attrs, b.attrs
+	if len(y)*16 < len(x) {
+		return &Attrs{attrs: insertAttrs(tab, x, y)}
+	}
 	out := make([]Attr, 0, len(x)+len(y))
 	names := tab.names
 	i, j := 0, 0
@@ -117,6 +120,56 @@ func update(tab *symbolTable, a, b *Attrs) *Attrs {
 		return b
 	}
 	return &Attrs{attrs: slices.Clip(out)}
+}
+
+// insertAttrs merges a few attributes y into many x (y wins): each y is
+// placed by binary search and the runs of x between are copied whole, so
+// the cost is a few comparisons and a copy, not a comparison per element.
+func insertAttrs(tab *symbolTable, x, y []Attr) []Attr {
+	names := tab.names
+	// Count the names of y already in x to size the result exactly.
+	pos := make([]int, len(y))
+	dup := 0
+	lo := 0
+	for j, at := range y {
+		name := names[at.Name]
+		i, found := lo, false
+		hi := len(x)
+		for i < hi {
+			m := int(uint(i+hi) >> 1)
+			if x[m].Name == at.Name {
+				i, found = m, true
+				break
+			}
+			if names[x[m].Name] < name {
+				i = m + 1
+			} else {
+				hi = m
+			}
+		}
+		pos[j] = i
+		if found {
+			dup++
+			pos[j] = -i - 1
+		}
+		lo = i
+	}
+	out := make([]Attr, 0, len(x)+len(y)-dup)
+	prev := 0
+	for j, at := range y {
+		i := pos[j]
+		replace := i < 0
+		if replace {
+			i = -i - 1
+		}
+		out = append(out, x[prev:i]...)
+		out = append(out, at)
+		prev = i
+		if replace {
+			prev++
+		}
+	}
+	return append(out, x[prev:]...)
 }
 
 // AttrsBuilder builds an attribute set from attributes given in any

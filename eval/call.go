@@ -127,7 +127,9 @@ func (ev *Evaluator) callLambda(l *Lambda, arg Value, pos syntax.Pos) Value {
 	}
 	ev.callDepth++
 	var env *Env
-	if !fn.hasForms {
+	if fn.noCapture {
+		env = ev.takeEnv1(l.env, arg)
+	} else if !fn.hasForms {
 		env = ev.newEnv1(l.env, arg)
 	} else {
 		env = newEnv(l.env, fn.nslots)
@@ -151,8 +153,15 @@ func (ev *Evaluator) callCurried(l *Lambda, inner *lambdaNode, a, b Value, pos s
 		ev.stackOverflow(pos)
 	}
 	ev.callDepth += 2
-	env := ev.newEnv1(l.env, a)
-	env2 := ev.newEnv1(env, b)
+	// The outer environment is kept only by the inner one.
+	var env, env2 *Env
+	if inner.noCapture {
+		env = ev.takeEnv1(l.env, a)
+		env2 = ev.takeEnv1(env, b)
+	} else {
+		env = ev.newEnv1(l.env, a)
+		env2 = ev.newEnv1(env, b)
+	}
 	ev.frames = append(ev.frames, frame{kind: frameLambda, pos: pos, p: fn}, frame{kind: frameLambda, pos: pos, p: inner})
 	if ev.cancelCheck++; ev.cancelCheck&0xffff == 0 {
 		ev.checkInterrupt()
@@ -160,6 +169,10 @@ func (ev *Evaluator) callCurried(l *Lambda, inner *lambdaNode, a, b Value, pos s
 	v := inner.body.eval(ev, env2)
 	ev.frames = ev.frames[:len(ev.frames)-2]
 	ev.callDepth -= 2
+	if inner.noCapture {
+		ev.releaseEnv1(env2)
+		ev.releaseEnv1(env)
+	}
 	return v
 }
 

@@ -248,6 +248,7 @@ func (c *compiler) lambda(e *syntax.Lambda, s *scope, name string) node {
 		bodyName = name
 	}
 	n.body = c.expr(e.Body, sc, bodyName)
+	n.noCapture = !n.hasForms && !captures(n.body)
 	return n
 }
 

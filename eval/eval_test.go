@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -335,3 +336,25 @@ func TestCancel(t *testing.T) {
 		t.Errorf("got %v, want Interrupted", err)
 	}
 }
+
+func TestUpdateMerge(t *testing.T) {
+	ev := New(Options{IO: &MemIO{}})
+	// Small right sides are inserted by binary search, large ones merged:
+	// compare both with a naive model.
+	for _, c := range []struct{ left, right int }{{100, 1}, {100, 3}, {40, 2}, {10, 10}, {1, 100}, {300, 5}} {
+		src := `let
+		  l = builtins.listToAttrs (builtins.genList (i: { name = "k${toString (i * 3)}"; value = "l${toString i}"; }) ` + itoa(c.left) + `);
+		  r = builtins.listToAttrs (builtins.genList (i: { name = "k${toString (i * 7)}"; value = "r${toString i}"; }) ` + itoa(c.right) + `);
+		  u = l // r;
+		  check = name: u.${name} == (if r ? ${name} then r.${name} else l.${name});
+		in builtins.all check (builtins.attrNames l ++ builtins.attrNames r)
+		  && builtins.length (builtins.attrNames u) == builtins.length (builtins.attrNames (builtins.listToAttrs (map (n: { name = n; value = null; }) (builtins.attrNames l ++ builtins.attrNames r))))
+		  && builtins.attrNames u == builtins.attrNames (builtins.mapAttrs (n: v: v) u)`
+		got, err := evalString(t, ev, src)
+		if err != nil || got != "true" {
+			t.Errorf("%d // %d: %s %v", c.left, c.right, got, err)
+		}
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

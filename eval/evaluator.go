@@ -84,6 +84,7 @@ type Evaluator struct {
 	parsed     map[string]*parsed // parsed files, by path
 	copied     map[string]string  // paths copied to the store
 	alloc      allocator
+	freeEnv1   []*Env    // environments of non-capturing functions, for reuse
 	symStrings []*String // symbol names as string values (attrNames)
 	features   map[string]bool
 	startTime  time.Time

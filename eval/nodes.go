@@ -230,6 +230,9 @@ type lambdaNode struct {
 	ellipsis bool
 	nslots   int
 	body     node
+	// noCapture: a plain lambda whose body keeps no reference to its
+	// environment (see captures).
+	noCapture bool
 	// call is the code of a thunk that is this function already applied
 	// (see Evaluator.applyLazy).
 	call *callBodyNode
@@ -251,6 +254,10 @@ func (n *callBodyNode) eval(ev *Evaluator, env *Env) Value {
 	v := n.fn.body.eval(ev, env)
 	ev.frames = ev.frames[:len(ev.frames)-1]
 	ev.callDepth--
+	if n.fn.noCapture {
+		// The thunk being forced holds the only reference and drops it.
+		ev.releaseEnv1(env)
+	}
 	return v
 }
 
@@ -260,7 +267,7 @@ func (n *callBodyNode) eval(ev *Evaluator, env *Env) Value {
 // application thunk.
 func (ev *Evaluator) applyLazy(f, arg Value) Value {
 	if l, ok := f.(*Lambda); ok && !l.fn.hasForms {
-		return ev.newThunk(ev.newEnv1(l.env, arg), l.fn.call)
+		return ev.newThunk(ev.takeEnv1(l.env, arg), l.fn.call)
 	}
 	return ev.newThunk(appEnv, &appNode{f: f, arg: arg})
 }

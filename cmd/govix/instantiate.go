@@ -328,6 +328,15 @@ func runInstantiate(ctx context.Context, o *instantiateOpts, stdin io.Reader, st
 		return nil
 	}
 
+	// With GOVIX_MEMPROFILE, the heap profile is taken while the
+	// evaluator's values are still alive.
+	defer func() {
+		if os.Getenv("GOVIX_MEMPROFILE") != "" {
+			runtime.GC()
+			runtime.KeepAlive(ev)
+		}
+	}()
+
 	if o.findFile {
 		for _, f := range o.files {
 			v, err := ev.EvalSource(ctx, "«string»", cwd, []byte("<"+f+">"))
@@ -423,18 +432,30 @@ func tuneGCForBatch() {
 	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
 		return
 	}
-	budget := int64(384 << 20)
-	if ram := physicalMemory(); ram > 0 && ram/4 < budget {
-		budget = ram / 4
-	}
+	budget := int64(gcBudgetMB()) << 20
+	after := gcAfterPercent()
 	debug.SetGCPercent(-1)
 	debug.SetMemoryLimit(budget)
 	// A finalizer on a garbage object runs after the first collection.
 	sentinel := new([16]byte)
 	runtime.SetFinalizer(sentinel, func(*[16]byte) {
-		debug.SetGCPercent(150)
+		debug.SetGCPercent(after)
 		debug.SetMemoryLimit(math.MaxInt64)
 	})
+}
+
+func gcBudgetMB() int {
+	if v, err := strconv.Atoi(os.Getenv("GOVIX_GC_BUDGET_MB")); err == nil {
+		return v
+	}
+	return 64
+}
+
+func gcAfterPercent() int {
+	if v, err := strconv.Atoi(os.Getenv("GOVIX_GC_PERCENT")); err == nil {
+		return v
+	}
+	return 400
 }
 
 // physicalMemory returns the machine's RAM in bytes, or 0 if unknown.
