@@ -83,9 +83,8 @@ type Evaluator struct {
 	files      map[string]Value   // evaluated files (import), by resolved path
 	parsed     map[string]*parsed // parsed files, by path
 	copied     map[string]string  // paths copied to the store
-	alloc      allocator
-	freeEnv1   []*Env    // environments of non-capturing functions, for reuse
-	symStrings []*String // symbol names as string values (attrNames)
+	freeEnv1   []*Env             // environments of non-capturing functions, for reuse
+	symStrings []*String          // symbol names as string values (attrNames)
 	features   map[string]bool
 	startTime  time.Time
 	s          wellKnown

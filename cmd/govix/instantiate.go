@@ -422,12 +422,14 @@ func startCPUProfile(file string) (stop func(), err error) {
 }
 
 // tuneGCForBatch sets the garbage collector's pacing for one batch
-// evaluation, which allocates much and frees little until it ends. Like
-// Nix (whose Boehm GC starts with a heap of a quarter of RAM, at most
-// 384 MiB, "so that in most cases we don't need to garbage collect at
-// all"), govix does not collect until the heap reaches that size; from the
-// first collection on, it paces normally with GOGC=150. GOGC or GOMEMLIMIT
-// in the environment disable this.
+// evaluation, which allocates much and frees little until it ends. The
+// collector does not run until the heap reaches 64 MiB (small evaluations
+// never collect); from the first collection on it paces with GOGC=400,
+// trading memory for fewer collections of a heap that is mostly alive.
+// Measured on bench/eval: collecting later costs page faults on fresh
+// memory, collecting more often costs marking. GOGC or GOMEMLIMIT in the
+// environment disable this; GOVIX_GC_BUDGET_MB and GOVIX_GC_PERCENT tune
+// it.
 func tuneGCForBatch() {
 	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
 		return
