@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"net"
+	"net/url"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/govix/govix/castore"
 	"github.com/govix/govix/castore/castoretest"
@@ -23,6 +27,64 @@ func benchStores(b *testing.B, f func(b *testing.B, s *castore.Store)) {
 		defer s.Close()
 		f(b, s)
 	})
+	b.Run("s3-5ms", func(b *testing.B) {
+		// As over a network: every request waits 5 ms for its answer.
+		srv := startS3(b)
+		u := srv.bucket(b, "")
+		proxy := latencyProxy(b, strings.TrimPrefix(srv.endpoint, "http://"), 5*time.Millisecond)
+		s := openURL(b, strings.Replace(u, url.QueryEscape(srv.endpoint), url.QueryEscape("http://"+proxy), 1))
+		defer s.Close()
+		f(b, s)
+	})
+}
+
+// latencyProxy forwards loopback TCP connections to target, holding back
+// each request by d: bytes from the client that follow a pause (a new
+// request rather than more of one) wait d before they go on.
+func latencyProxy(b *testing.B, target string, d time.Duration) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				s, err := net.Dial("tcp", target)
+				if err != nil {
+					return
+				}
+				defer s.Close()
+				go func() {
+					io.Copy(c, s)
+					c.Close()
+				}()
+				buf := make([]byte, 64<<10)
+				var last time.Time
+				for {
+					n, err := c.Read(buf)
+					if n > 0 {
+						if time.Since(last) > time.Millisecond {
+							time.Sleep(d)
+						}
+						if _, err := s.Write(buf[:n]); err != nil {
+							return
+						}
+						last = time.Now()
+					}
+					if err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return l.Addr().String()
 }
 
 // BenchmarkPutBlob uploads a new 64 MiB blob each time.

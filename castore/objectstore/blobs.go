@@ -17,7 +17,7 @@ import (
 
 // blobService is castore's chunked blob service over the objects, with a
 // Put that uploads chunks in parallel and an Open that fetches a blob of one
-// chunk with one request.
+// chunk with one request and reads chunked blobs ahead.
 type blobService struct {
 	*chunked.Service
 	o       *objects
@@ -34,12 +34,19 @@ func newBlobService(o *objects) *blobService {
 	return &blobService{Service: chunked.New(o), o: o, chunker: c}
 }
 
-// Open reads a blob of one chunk (most blobs) with one request, and leaves
-// chunked blobs to chunked.Service.
+// Open reads a blob of one chunk (most blobs) with one request, and a
+// chunked blob through chunked.Service's verifying reader, reading ahead.
 func (b *blobService) Open(ctx context.Context, d castore.Digest) (io.ReadSeekCloser, error) {
 	data, err := b.o.ReadChunk(ctx, d, nil)
 	if errors.Is(err, castore.ErrNotFound) {
-		return b.Service.Open(ctx, d)
+		chunks, err := b.o.Manifest(ctx, d)
+		if errors.Is(err, castore.ErrNotFound) {
+			return nil, fmt.Errorf("blob %s: %w", d, castore.ErrNotFound)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return b.o.openChunked(ctx, d, chunks)
 	}
 	if err != nil {
 		return nil, err
