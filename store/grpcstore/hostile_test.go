@@ -42,17 +42,21 @@ func TestHostilePathInfos(t *testing.T) {
 	good := pathinfotest.Fixture(t, st, "good-1", "x").ToProto()
 
 	for name, mutate := range map[string]func(p *storepb.PathInfo){
-		"no node":              func(p *storepb.PathInfo) { p.Node = nil },
-		"no narinfo":           func(p *storepb.PathInfo) { p.Narinfo = nil },
-		"short reference":      func(p *storepb.PathInfo) { p.References[0] = p.References[0][:19] },
-		"names mismatch":       func(p *storepb.PathInfo) { p.Narinfo.ReferenceNames = p.Narinfo.ReferenceNames[:1] },
-		"name of another hash": func(p *storepb.PathInfo) { p.Narinfo.ReferenceNames[0], p.Narinfo.ReferenceNames[1] = p.Narinfo.ReferenceNames[1], p.Narinfo.ReferenceNames[0] },
-		"bad nar_sha256":       func(p *storepb.PathInfo) { p.Narinfo.NarSha256 = []byte{1} },
-		"bad signature":        func(p *storepb.PathInfo) { p.Narinfo.Signatures[0].Data = []byte("short") },
-		"unnamed signature":    func(p *storepb.PathInfo) { p.Narinfo.Signatures[0].Name = "" },
-		"bad deriver":          func(p *storepb.PathInfo) { p.Narinfo.Deriver.Digest = []byte{1, 2} },
-		"bad ca":               func(p *storepb.PathInfo) { p.Narinfo.Ca = &storepb.NARInfo_CA{Type: 99, Digest: []byte{1}} },
-		"ca digest length":     func(p *storepb.PathInfo) { p.Narinfo.Ca = &storepb.NARInfo_CA{Type: storepb.NARInfo_CA_NAR_SHA256, Digest: []byte{1}} },
+		"no node":         func(p *storepb.PathInfo) { p.Node = nil },
+		"no narinfo":      func(p *storepb.PathInfo) { p.Narinfo = nil },
+		"short reference": func(p *storepb.PathInfo) { p.References[0] = p.References[0][:19] },
+		"names mismatch":  func(p *storepb.PathInfo) { p.Narinfo.ReferenceNames = p.Narinfo.ReferenceNames[:1] },
+		"name of another hash": func(p *storepb.PathInfo) {
+			p.Narinfo.ReferenceNames[0], p.Narinfo.ReferenceNames[1] = p.Narinfo.ReferenceNames[1], p.Narinfo.ReferenceNames[0]
+		},
+		"bad nar_sha256":    func(p *storepb.PathInfo) { p.Narinfo.NarSha256 = []byte{1} },
+		"bad signature":     func(p *storepb.PathInfo) { p.Narinfo.Signatures[0].Data = []byte("short") },
+		"unnamed signature": func(p *storepb.PathInfo) { p.Narinfo.Signatures[0].Name = "" },
+		"bad deriver":       func(p *storepb.PathInfo) { p.Narinfo.Deriver.Digest = []byte{1, 2} },
+		"bad ca":            func(p *storepb.PathInfo) { p.Narinfo.Ca = &storepb.NARInfo_CA{Type: 99, Digest: []byte{1}} },
+		"ca digest length": func(p *storepb.PathInfo) {
+			p.Narinfo.Ca = &storepb.NARInfo_CA{Type: storepb.NARInfo_CA_NAR_SHA256, Digest: []byte{1}}
+		},
 		"root name not a path": func(p *storepb.PathInfo) { p.Node.GetFile().Name = []byte("not-a-store-path") },
 		"root name empty":      func(p *storepb.PathInfo) { p.Node.GetFile().Name = nil },
 		"root digest short":    func(p *storepb.PathInfo) { p.Node.GetFile().Digest = []byte{1} },
