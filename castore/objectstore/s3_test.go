@@ -179,3 +179,25 @@ func TestS3MissingBucket(t *testing.T) {
 		t.Errorf("error %v, want one saying the bucket does not exist", err)
 	}
 }
+
+// TestConformanceExternal runs the suite against an object store of your
+// own, each test under a fresh prefix, when GOVIX_TEST_OBJECTSTORE names
+// it, e.g. objectstore+s3://castore?endpoint=http://127.0.0.1:8333 for a
+// SeaweedFS (credentials from AWS_* variables).
+func TestConformanceExternal(t *testing.T) {
+	raw := os.Getenv("GOVIX_TEST_OBJECTSTORE")
+	if raw == "" {
+		t.Skip("GOVIX_TEST_OBJECTSTORE is not set")
+	}
+	run := randomHex(4)
+	n := 0
+	castoretest.Run(t, func(t *testing.T) *castore.Store {
+		u, err := url.Parse(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+		u.Path = fmt.Sprintf("%s/govix-test-%s/%d", strings.TrimSuffix(u.Path, "/"), run, n)
+		return openURL(t, u.String())
+	})
+}
