@@ -1,5 +1,7 @@
 package eval
 
+import "fmt"
+
 // The list basics the language needs.
 
 func init() {
@@ -106,6 +108,7 @@ func builtinGenList(c Call) Value {
 	if n < 0 {
 		c.Errorf(EvalError, "cannot create list of size %d", n)
 	}
+	c.Ev.checkListSize(n)
 	f := c.Func(0)
 	out := make([]Value, n)
 	for i := range out {
@@ -126,6 +129,9 @@ func concatLists(lists []*List) *List {
 	}
 	if nonEmpty != nil && n == len(nonEmpty.elems) {
 		return nonEmpty
+	}
+	if n > maxListLength {
+		panic(&Error{Kind: EvalError, Msg: fmt.Sprintf("out of memory: a list of %d elements is too large", n)})
 	}
 	out := make([]Value, 0, n)
 	for _, l := range lists {

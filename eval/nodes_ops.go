@@ -70,6 +70,7 @@ func (n *concatNode) eval(ev *Evaluator, env *Env) Value {
 	if len(b.elems) == 0 {
 		return a
 	}
+	ev.checkListSize(int64(len(a.elems)) + int64(len(b.elems)))
 	elems := make([]Value, len(a.elems)+len(b.elems))
 	copy(elems, a.elems)
 	copy(elems[len(a.elems):], b.elems)
@@ -135,6 +136,7 @@ func (n *addNode) eval(ev *Evaluator, env *Env) Value {
 				return bs
 			}
 		}
+		ev.checkStringSize(len(x.s) + len(s))
 		return &String{s: x.s + s, ctx: mergeContext(x.ctx, ctx)}
 	}
 	s1, c1 := ev.coerceToString(n.a.pos(), a, "while evaluating a path segment", false, true, false)
@@ -169,6 +171,7 @@ func (n *interpNode) eval(ev *Evaluator, env *Env) Value {
 		s, c := ev.coerceToString(p.pos(), v, "while evaluating a path segment", false, true, true)
 		b.WriteString(s)
 		ctx = mergeContext(ctx, c)
+		ev.checkStringSize(b.Len())
 	}
 	return NewString(b.String(), ctx)
 }
@@ -348,4 +351,24 @@ func (ev *Evaluator) arithSlow(op byte, a, b Value, pos syntax.Pos) Value {
 		ev.raise(EvalError, pos, "integer overflow in %s %d %s %d", words[1], ia, words[2], ib)
 	}
 	return r
+}
+
+// Limits on the size of one value, so that an expression that grows a
+// list or string exponentially fails with an error instead of exhausting
+// memory.
+const (
+	maxListLength   = 1 << 28
+	maxStringLength = 1 << 31
+)
+
+func (ev *Evaluator) checkListSize(n int64) {
+	if n > maxListLength {
+		ev.raise(EvalError, syntax.NoPos, "out of memory: a list of %d elements is too large", n)
+	}
+}
+
+func (ev *Evaluator) checkStringSize(n int) {
+	if n > maxStringLength {
+		ev.raise(EvalError, syntax.NoPos, "out of memory: a string of %d bytes is too large", n)
+	}
 }
