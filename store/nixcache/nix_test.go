@@ -3,6 +3,8 @@ package nixcache_test
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -62,6 +64,17 @@ func TestSubstituteFromNixCache(t *testing.T) {
 			nix := nix.With(t)
 			dir, pub := nixCache(t, nix, cl, comp)
 			s, cas := open(t, dir, pub)
+			if comp == "xz" {
+				// The same cache over HTTP.
+				srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
+				defer srv.Close()
+				u, _ := url.Parse(srv.URL)
+				cas = cmemory.New()
+				var err error
+				if s, err = nixcache.New(u, cas, &nixcache.Options{TrustedKeys: []narinfo.PublicKey{pub}}); err != nil {
+					t.Fatal(err)
+				}
+			}
 			for _, p := range cl.Paths {
 				sp, err := storepath.DefaultStoreDir.Parse(p)
 				if err != nil {
