@@ -31,11 +31,13 @@ func BenchmarkPutBlob(b *testing.B) {
 	data := castoretest.RandomBytes(1, benchBlobSize)
 	benchTransports(b, func(b *testing.B, s *castore.Store) {
 		b.SetBytes(int64(len(data)))
+		cpu := startCPU()
 		for b.Loop() {
 			if _, _, err := s.Blobs.Put(b.Context(), bytes.NewReader(data)); err != nil {
 				b.Fatal(err)
 			}
 		}
+		cpu.report(b, int64(len(data)))
 	})
 }
 
@@ -49,6 +51,7 @@ func BenchmarkReadBlob(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.SetBytes(int64(len(data)))
+		cpu := startCPU()
 		for b.Loop() {
 			r, err := s.Blobs.Open(b.Context(), d)
 			if err != nil {
@@ -59,6 +62,7 @@ func BenchmarkReadBlob(b *testing.B) {
 			}
 			r.Close()
 		}
+		cpu.report(b, int64(len(data)))
 	})
 }
 
@@ -77,6 +81,7 @@ func BenchmarkReadChunks(b *testing.B) {
 		}
 		b.SetBytes(int64(len(data)))
 		buf := make([]byte, 1<<20)
+		cpu := startCPU()
 		for b.Loop() {
 			r, err := s.Blobs.Open(b.Context(), d)
 			if err != nil {
@@ -92,6 +97,7 @@ func BenchmarkReadChunks(b *testing.B) {
 			}
 			r.Close()
 		}
+		cpu.report(b, int64(len(data)))
 	})
 }
 
@@ -101,6 +107,7 @@ func BenchmarkReadChunks(b *testing.B) {
 func BenchmarkPutDirectories(b *testing.B) {
 	benchTransports(b, func(b *testing.B, s *castore.Store) {
 		n := 0
+		cpu := startCPU()
 		for b.Loop() {
 			closure := benchClosure(n)
 			n++
@@ -114,6 +121,7 @@ func BenchmarkPutDirectories(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+		cpu.report(b, 0)
 		b.ReportMetric(float64(n*1000)/b.Elapsed().Seconds(), "dirs/s")
 	})
 }
@@ -133,6 +141,7 @@ func BenchmarkGetRecursive(b *testing.B) {
 			b.Fatal(err)
 		}
 		n := 0
+		cpu := startCPU()
 		for b.Loop() {
 			got, err := castore.Closure(b.Context(), s.Directories, root)
 			if err != nil || len(got) != len(closure) {
@@ -140,6 +149,7 @@ func BenchmarkGetRecursive(b *testing.B) {
 			}
 			n += len(got)
 		}
+		cpu.report(b, 0)
 		b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "dirs/s")
 	})
 }
