@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -242,24 +243,30 @@ func (r *NARReader) writeSegments(w io.Writer, first int) (int64, error) {
 		}
 	}()
 	defer wg.Wait()
+	// Framing and small files come in pieces of a few bytes to a few
+	// kilobytes: gather them into large writes.
+	bw := bufio.NewWriterSize(w, 256<<10)
 	var total int64
+	write := func(p []byte) error {
+		n, err := bw.Write(p)
+		total += int64(n)
+		return err
+	}
 	for br := range order {
 		s := br.seg
 		if s.lit >= 0 {
-			n, err := w.Write(r.l.lit[s.lit : s.lit+int64(s.size)])
-			total += int64(n)
-			if err != nil {
-				return total, err
+			if err := write(r.l.lit[s.lit : s.lit+int64(s.size)]); err != nil {
+				return total - int64(bw.Buffered()), err
 			}
 			continue
 		}
 		var got uint64
 		for piece := range br.ch {
 			got += uint64(len(piece))
-			n, err := w.Write(piece)
-			total += int64(n)
+			err := write(piece)
+			putPiece(piece)
 			if err != nil {
-				return total, err
+				return total - int64(bw.Buffered()), err
 			}
 		}
 		if br.err != nil {
@@ -269,7 +276,28 @@ func (r *NARReader) writeSegments(w io.Writer, first int) (int64, error) {
 			return total, fmt.Errorf("blob %s: %w: read %d of %d bytes", s.digest, ErrCorrupt, got, s.size)
 		}
 	}
-	return total, ctx.Err()
+	if err := ctx.Err(); err != nil {
+		return total - int64(bw.Buffered()), err
+	}
+	if err := bw.Flush(); err != nil {
+		return total - int64(bw.Buffered()), err
+	}
+	return total, nil
+}
+
+// pieces recycles read-ahead buffers.
+var pieces = sync.Pool{New: func() any { b := make([]byte, readAheadPiece); return &b }}
+
+func getPiece(n uint64) []byte {
+	b := *pieces.Get().(*[]byte)
+	return b[:n]
+}
+
+func putPiece(b []byte) {
+	if cap(b) == readAheadPiece {
+		b = b[:cap(b)]
+		pieces.Put(&b)
+	}
 }
 
 // readBlob reads one blob in pieces, checking its length.
@@ -282,7 +310,7 @@ func (r *NARReader) readBlob(ctx context.Context, br *blobRead) error {
 	defer f.Close()
 	var got uint64
 	for got < s.size {
-		piece := make([]byte, min(readAheadPiece, s.size-got))
+		piece := getPiece(min(readAheadPiece, s.size-got))
 		n, err := io.ReadFull(f, piece)
 		got += uint64(n)
 		if n > 0 {
