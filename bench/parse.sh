@@ -18,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${RUNS:-3}
 src=$(cd ../shared/conformance/auxcore/src && pwd)
-tmp=$(mktemp -d -p "${TMPDIR:-/tmp}" govix-bench.XXXXXX)
+tmp=$(mktemp -d -p "${TMPDIR:-/tmp}" govix-parse-bench.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
 govix=${GOVIX:-}

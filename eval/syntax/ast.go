@@ -11,7 +11,15 @@
 //   - paths are kept as written (the evaluator resolves them against the
 //     file's directory and $HOME);
 //   - operators Nix implements as calls to builtins stay operators here
-//     (the compiler decides how to run them).
+//     (the compiler decides how to run them). Note that Nix looks the
+//     builtins up by name in the lexical scope: a - b calls whatever
+//     __sub is in scope, a < b (and >, <=, >=) __lessThan, a * b __mul,
+//     a / b __div, -a __sub 0 a, and <p> calls __findFile __nixPath "p";
+//   - like Nix, the parser rejects variables bound nowhere (unless a with
+//     may bind them), see Options.Globals.
+//
+// Parse turns source into a tree, reporting errors as Nix words and places
+// them; Print shows a tree as Nix 2.8's nix-instantiate --parse does.
 package syntax
 
 // Node is any node of the tree.

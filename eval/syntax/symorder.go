@@ -30,14 +30,16 @@ var nix28Low, nix28High = func() (map[string]int, map[string]int) {
 	return low, high
 }()
 
-// Where the allocator puts the n-th new symbol (counting from 1). When
-// the symbol table's hash map outgrows its bucket array (after about 20
-// new symbols), the freed array is reused for the next few symbols, which
-// end up among the builtins, before isAttrs; and the region below the
-// derivation.nix symbols holds the first few dozen.
+// Where the allocator puts the n-th new symbol (counting from 1): the
+// first ones go to a free region below the derivation.nix symbols; when
+// the symbol table's hash map outgrows its bucket array (at the 20th new
+// symbol), the freed array is reused for the next few symbols, which end
+// up among the builtins, before isAttrs. How many fit there depends on
+// everything else the parser allocates meanwhile (1 to 18 symbols over the
+// auxcore files, 4 most often), which this model does not follow.
 const (
 	firstRehashSymbol = 20
-	rehashHoleSize    = 7
+	rehashHoleSize    = 4
 	lowRegionSymbols  = 35
 )
 
