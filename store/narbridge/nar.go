@@ -180,7 +180,11 @@ func (s *Server) putNAR(w http.ResponseWriter, r *http.Request, name string) {
 		return
 	}
 
-	fh := &fileHasher{r: r.Body, h: sha256.New()}
+	// An uncompressed file is the NAR, whose hash ingestion computes.
+	fh := &fileHasher{r: r.Body}
+	if comp != "none" {
+		fh.h = sha256.New()
+	}
 	dec, err := compression.NewReader(comp, fh)
 	if err != nil {
 		s.fail(w, r, http.StatusBadRequest, fmt.Errorf("nar/%s: %w", name, err))
@@ -196,8 +200,10 @@ func (s *Server) putNAR(w http.ResponseWriter, r *http.Request, name string) {
 		s.fail(w, r, http.StatusBadRequest, fmt.Errorf("nar/%s: %w", name, err))
 		return
 	}
-	up := upload{res: res, fileSize: fh.n, at: time.Now()}
-	fh.h.Sum(up.fileHash[:0])
+	up := upload{res: res, fileSize: fh.n, at: time.Now(), fileHash: res.NarSHA256}
+	if fh.h != nil {
+		fh.h.Sum(up.fileHash[:0])
+	}
 	if wantFileHash != nil && string(wantFileHash) != string(up.fileHash[:]) {
 		s.fail(w, r, http.StatusBadRequest, fmt.Errorf("nar/%s: the file's sha256 is %s", name, nixbase32.EncodeToString(up.fileHash[:])))
 		return
@@ -215,7 +221,9 @@ type fileHasher struct {
 
 func (f *fileHasher) Read(p []byte) (int, error) {
 	n, err := f.r.Read(p)
-	f.h.Write(p[:n])
+	if f.h != nil {
+		f.h.Write(p[:n])
+	}
 	f.n += uint64(n)
 	return n, err
 }
