@@ -27,7 +27,9 @@
 // object appear whole or not at all, and the order of writes keeps every
 // visible object's references valid: a blob's chunks are written before its
 // index, and a directory only after every directory below it. A crash leaves
-// at worst unreferenced objects; re-running the import finishes the job.
+// at worst unreferenced objects (and, in a directory, *.tmp files that
+// nothing reads); re-running the import finishes the job. TestKilledImport
+// kills imports with SIGKILL and checks exactly that.
 // Nothing on the hot path lists the bucket: every lookup is by key.
 //
 // # Small objects
