@@ -17,36 +17,89 @@ type Attr struct {
 // Attrs is an immutable attribute set: attributes sorted by name (byte
 // order, as Nix shows them), each name once. Small sets are searched
 // linearly by symbol, large ones by binary search on the names.
+//
+// a // b with a small b (at most layerMaxRHS attributes) does not copy a:
+// the result is a layer, b's attributes on top of a (base), as current Nix
+// does; lookups search the layers top down. At most maxLayers are stacked.
+// The first iteration over a layered set flattens it into one sorted
+// array, kept (the set's value never changes, only its representation).
 type Attrs struct {
-	attrs []Attr
+	attrs  []Attr       // this layer's attributes (all of them when base is nil)
+	base   *Attrs       // the set this layer is on, or nil
+	tab    *symbolTable // for flattening a layered set
+	n      int32        // number of distinct attributes in all layers
+	layers uint8        // number of layers, this one included (0 or 1: flat)
 }
+
+const (
+	layerMaxRHS = 16
+	maxLayers   = 8
+)
 
 // linearMax is the size up to which lookups scan instead of bisecting.
 const linearMax = 8
 
 // Len is the number of attributes.
-func (a *Attrs) Len() int { return len(a.attrs) }
+func (a *Attrs) Len() int {
+	if a.base == nil {
+		return len(a.attrs)
+	}
+	return int(a.n)
+}
+
+// all returns the attributes in name order, flattening the layers the
+// first time. The caller must not modify the slice.
+func (a *Attrs) all() []Attr {
+	if a.base == nil {
+		return a.attrs
+	}
+	return a.flatten()
+}
+
+// flatten merges the layers into one array (higher layers win).
+func (a *Attrs) flatten() []Attr {
+	var layers []*Attrs
+	for l := a; l != nil; l = l.base {
+		if l.base == nil {
+			layers = append(layers, l)
+			break
+		}
+		layers = append(layers, l)
+	}
+	// Merge from the bottom up: each layer replaces or adds attributes.
+	tab := a.tab
+	out := layers[len(layers)-1].attrs
+	for i := len(layers) - 2; i >= 0; i-- {
+		out = mergeAttrs(tab, out, layers[i].attrs)
+	}
+	a.attrs = out
+	a.base = nil
+	a.tab = nil
+	a.layers = 0
+	return out
+}
 
 // At returns the i-th attribute in name order.
-func (a *Attrs) At(i int) *Attr { return &a.attrs[i] }
+func (a *Attrs) At(i int) *Attr { return &a.all()[i] }
 
 // All returns the attributes in name order; the caller must not modify
 // the slice.
-func (a *Attrs) All() []Attr { return a.attrs }
+func (a *Attrs) All() []Attr { return a.all() }
 
 var emptyAttrs = &Attrs{}
 
 // get returns the attribute named s, or nil.
 func (a *Attrs) get(tab *symbolTable, s Sym) *Attr {
-	if i := a.index(tab, s); i >= 0 {
-		return &a.attrs[i]
+	for l := a; l != nil; l = l.base {
+		if i := indexAttr(tab, l.attrs, s); i >= 0 {
+			return &l.attrs[i]
+		}
 	}
 	return nil
 }
 
-// index returns the position of s in a, or -1.
-func (a *Attrs) index(tab *symbolTable, s Sym) int {
-	attrs := a.attrs
+// indexAttr returns the position of s in the sorted attrs, or -1.
+func indexAttr(tab *symbolTable, attrs []Attr, s Sym) int {
 	if len(attrs) <= linearMax {
 		for i := range attrs {
 			if attrs[i].Name == s {
@@ -85,17 +138,43 @@ func sortAttrs(tab *symbolTable, attrs []Attr) {
 }
 
 // update returns a // b: the attributes of both, b's winning on equal
-// names. It shares a or b when the other is empty.
+// names. It shares a or b when the other is empty, and layers a small b on
+// top of a instead of copying a.
 func update(tab *symbolTable, a, b *Attrs) *Attrs {
-	if len(b.attrs) == 0 {
+	if b.Len() == 0 {
 		return a
 	}
-	if len(a.attrs) == 0 {
+	if a.Len() == 0 {
 		return b
 	}
-	x, y := a.attrs, b.attrs
+	y := b.all()
+	if len(y) <= layerMaxRHS && a.layers < maxLayers && a.Len() > 2*len(y) {
+		n := a.Len()
+		for _, at := range y {
+			if a.get(tab, at.Name) == nil {
+				n++
+			}
+		}
+		layers := a.layers
+		if layers == 0 {
+			layers = 1
+		}
+		return &Attrs{attrs: y, base: a, tab: tab, n: int32(n), layers: layers + 1}
+	}
+	x := a.all()
+	out := mergeAttrs(tab, x, y)
+	if len(out) == len(y) {
+		// Every attribute of a is overridden.
+		return b
+	}
+	return &Attrs{attrs: out}
+}
+
+// mergeAttrs merges two sorted attribute arrays, y winning on equal
+// names, into a new array.
+func mergeAttrs(tab *symbolTable, x, y []Attr) []Attr {
 	if len(y)*16 < len(x) {
-		return &Attrs{attrs: insertAttrs(tab, x, y)}
+		return insertAttrs(tab, x, y)
 	}
 	out := make([]Attr, 0, len(x)+len(y))
 	names := tab.names
@@ -115,11 +194,7 @@ func update(tab *symbolTable, a, b *Attrs) *Attrs {
 	}
 	out = append(out, x[i:]...)
 	out = append(out, y[j:]...)
-	if len(out) == len(y) {
-		// Every attribute of a is overridden.
-		return b
-	}
-	return &Attrs{attrs: slices.Clip(out)}
+	return slices.Clip(out)
 }
 
 // insertAttrs merges a few attributes y into many x (y wins): each y is
@@ -242,8 +317,8 @@ func (ev *Evaluator) Intern(name string) Sym { return ev.symbols.intern(name) }
 
 // AttrNames returns the names of a's attributes in order.
 func (ev *Evaluator) AttrNames(a *Attrs) []string {
-	out := make([]string, len(a.attrs))
-	for i, at := range a.attrs {
+	out := make([]string, a.Len())
+	for i, at := range a.all() {
 		out[i] = ev.symbols.names[at.Name]
 	}
 	return out

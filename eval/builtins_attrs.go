@@ -20,8 +20,8 @@ func init() {
 
 func builtinAttrNames(c Call) Value {
 	a := c.Attrs(0)
-	out := make([]Value, len(a.attrs))
-	for i, at := range a.attrs {
+	out := make([]Value, a.Len())
+	for i, at := range a.all() {
 		out[i] = c.Ev.symString(at.Name)
 	}
 	return NewList(out)
@@ -42,8 +42,8 @@ func (ev *Evaluator) symString(s Sym) *String {
 
 func builtinAttrValues(c Call) Value {
 	a := c.Attrs(0)
-	out := make([]Value, len(a.attrs))
-	for i, at := range a.attrs {
+	out := make([]Value, a.Len())
+	for i, at := range a.all() {
 		out[i] = at.Value
 	}
 	return NewList(out)
@@ -69,7 +69,7 @@ func builtinHasAttr(c Call) Value {
 func builtinRemoveAttrs(c Call) Value {
 	a := c.Attrs(0)
 	l := c.List(1)
-	if len(l.elems) == 0 || len(a.attrs) == 0 {
+	if len(l.elems) == 0 || a.Len() == 0 {
 		return a
 	}
 	remove := make(map[Sym]bool, len(l.elems))
@@ -82,13 +82,13 @@ func builtinRemoveAttrs(c Call) Value {
 			remove[sym] = true
 		}
 	}
-	out := make([]Attr, 0, len(a.attrs))
-	for _, at := range a.attrs {
+	out := make([]Attr, 0, a.Len())
+	for _, at := range a.all() {
 		if !remove[at.Name] {
 			out = append(out, at)
 		}
 	}
-	if len(out) == len(a.attrs) {
+	if len(out) == a.Len() {
 		return a
 	}
 	if len(out) == 0 {
@@ -117,15 +117,15 @@ func builtinListToAttrs(c Call) Value {
 		attrs = append(attrs, Attr{Name: ev.symbols.intern(ns.s), Value: pair})
 	}
 	set := ev.makeAttrs(attrs, false)
-	for i := range set.attrs {
-		pair := set.attrs[i].Value.(*Attrs)
+	for i := range set.all() {
+		pair := set.all()[i].Value.(*Attrs)
 		v := pair.get(ev.symbols, ev.s.value)
 		if v == nil {
 			ev.pushFrame(frame{kind: frameMsg, p: "in a {name=...; value=...;} pair"})
 			c.Errorf(TypeError, "attribute 'value' missing")
 		}
-		set.attrs[i].Value = v.Value
-		set.attrs[i].Pos = v.Pos
+		set.all()[i].Value = v.Value
+		set.all()[i].Pos = v.Pos
 	}
 	return set
 }
@@ -133,12 +133,12 @@ func builtinListToAttrs(c Call) Value {
 func builtinMapAttrs(c Call) Value {
 	ev := c.Ev
 	a := c.Attrs(1)
-	if len(a.attrs) == 0 {
+	if a.Len() == 0 {
 		return a
 	}
 	f := c.Args[0]
-	out := make([]Attr, len(a.attrs))
-	for i, at := range a.attrs {
+	out := make([]Attr, a.Len())
+	for i, at := range a.all() {
 		out[i] = Attr{Name: at.Name, Pos: at.Pos, Value: &Thunk{env: appEnv, v: &app2Node{f: f, a: ev.symString(at.Name), b: at.Value}}}
 	}
 	return &Attrs{attrs: out}
@@ -148,14 +148,14 @@ func builtinIntersectAttrs(c Call) Value {
 	a := c.Attrs(0)
 	b := c.Attrs(1)
 	var out []Attr
-	if len(a.attrs) < len(b.attrs) {
-		for _, at := range a.attrs {
+	if a.Len() < b.Len() {
+		for _, at := range a.all() {
 			if bt := b.get(c.Ev.symbols, at.Name); bt != nil {
 				out = append(out, *bt)
 			}
 		}
 	} else {
-		for _, bt := range b.attrs {
+		for _, bt := range b.all() {
 			if a.get(c.Ev.symbols, bt.Name) != nil {
 				out = append(out, bt)
 			}
@@ -208,4 +208,36 @@ func builtinUnsafeGetAttrPos(c Call) Value {
 		return vNull
 	}
 	return c.Ev.posValue(at.Pos)
+}
+
+func init() {
+	register(&Builtin{Name: "zipAttrsWith", Arity: 2, Fn: builtinZipAttrsWith})
+}
+
+// builtins.zipAttrsWith f sets: for each name in any of sets, f name
+// [the values of that name, in list order], lazily.
+func builtinZipAttrsWith(c Call) Value {
+	ev := c.Ev
+	f := c.Func(0)
+	l := c.List(1)
+	index := map[Sym]int{}
+	var names []Attr
+	var values [][]Value
+	for _, e := range l.elems {
+		a := c.ForceAttrs(e, "while evaluating a value of the list passed as second argument to builtins.zipAttrsWith")
+		for _, at := range a.attrs {
+			i, ok := index[at.Name]
+			if !ok {
+				i = len(names)
+				index[at.Name] = i
+				names = append(names, Attr{Name: at.Name})
+				values = append(values, nil)
+			}
+			values[i] = append(values[i], at.Value)
+		}
+	}
+	for i := range names {
+		names[i].Value = &Thunk{env: appEnv, v: &app2Node{f: f, a: ev.symString(names[i].Name), b: NewList(values[i])}}
+	}
+	return ev.makeAttrs(names, false)
 }

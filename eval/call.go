@@ -202,8 +202,8 @@ func (ev *Evaluator) bindFormals(fn *lambdaNode, env *Env, arg Value, pos syntax
 				fn.displayName(), ev.symbols.name(f.name))
 		}
 	}
-	if !fn.ellipsis && used != len(attrs.attrs) {
-		for _, a := range attrs.attrs {
+	if !fn.ellipsis && used != attrs.Len() {
+		for _, a := range attrs.all() {
 			if !fn.hasFormal(a.Name) {
 				names := make([]string, len(fn.formals))
 				for i, f := range fn.formals {

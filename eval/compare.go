@@ -71,18 +71,19 @@ func (ev *Evaluator) eqValues(a, b Value, pos syntax.Pos) bool {
 				return ev.eqElems(ox.Value, oy.Value, pos)
 			}
 		}
-		if len(x.attrs) != len(y.attrs) {
+		if x.Len() != y.Len() {
 			return false
 		}
-		for i := range x.attrs {
-			if x.attrs[i].Name != y.attrs[i].Name {
+		xa, ya := x.all(), y.all()
+		for i := range xa {
+			if xa[i].Name != ya[i].Name {
 				return false
 			}
 		}
 		ev.enterDeep(pos)
 		eq := true
-		for i := range x.attrs {
-			if !ev.eqElems(x.attrs[i].Value, y.attrs[i].Value, pos) {
+		for i := range xa {
+			if !ev.eqElems(xa[i].Value, ya[i].Value, pos) {
 				eq = false
 				break
 			}
@@ -189,27 +190,28 @@ func (ev *Evaluator) assertEqValues(a, b Value, pos syntax.Pos) {
 				return
 			}
 		}
-		if len(x.attrs) != len(y.attrs) {
+		if x.Len() != y.Len() {
 			fail("attribute names of attribute set '%s' differs from attribute set '%s'", ev.errorValue(a), ev.errorValue(b))
 		}
-		for i := range x.attrs {
-			if x.attrs[i].Name != y.attrs[i].Name {
-				if y.get(ev.symbols, x.attrs[i].Name) == nil {
+		xa, ya := x.all(), y.all()
+		for i := range xa {
+			if xa[i].Name != ya[i].Name {
+				if y.get(ev.symbols, xa[i].Name) == nil {
 					fail("attribute name '%s' is contained in '%s', but not in '%s'",
-						ev.symbols.name(x.attrs[i].Name), ev.errorValue(a), ev.errorValue(b))
+						ev.symbols.name(xa[i].Name), ev.errorValue(a), ev.errorValue(b))
 				}
 				fail("attribute name '%s' is missing in '%s', but is contained in '%s'",
-					ev.symbols.name(y.attrs[i].Name), ev.errorValue(a), ev.errorValue(b))
+					ev.symbols.name(ya[i].Name), ev.errorValue(a), ev.errorValue(b))
 			}
 		}
-		for i := range x.attrs {
-			if x.attrs[i].Value == y.attrs[i].Value {
+		for i := range xa {
+			if xa[i].Value == ya[i].Value {
 				continue
 			}
-			ev.pushFrame(frame{kind: frameMsg, pos: pos, p: "while comparing attribute '" + ev.symbols.name(x.attrs[i].Name) + "'"})
-			ev.pushFrame(frame{kind: frameMsg, pos: x.attrs[i].Pos, p: "where left hand side is"})
-			ev.pushFrame(frame{kind: frameMsg, pos: y.attrs[i].Pos, p: "where right hand side is"})
-			ev.assertEqValues(ev.force(x.attrs[i].Value), ev.force(y.attrs[i].Value), pos)
+			ev.pushFrame(frame{kind: frameMsg, pos: pos, p: "while comparing attribute '" + ev.symbols.name(xa[i].Name) + "'"})
+			ev.pushFrame(frame{kind: frameMsg, pos: xa[i].Pos, p: "where left hand side is"})
+			ev.pushFrame(frame{kind: frameMsg, pos: ya[i].Pos, p: "where right hand side is"})
+			ev.assertEqValues(ev.force(xa[i].Value), ev.force(ya[i].Value), pos)
 			ev.popFrame()
 			ev.popFrame()
 			ev.popFrame()

@@ -13,11 +13,11 @@ func (ev *Evaluator) forceDeepRec(v Value, seen map[any]struct{}, pos syntax.Pos
 	v = ev.force(v)
 	switch x := v.(type) {
 	case *Attrs:
-		if _, ok := seen[x]; ok || len(x.attrs) == 0 {
+		if _, ok := seen[x]; ok || x.Len() == 0 {
 			break
 		}
 		seen[x] = struct{}{}
-		for _, a := range x.attrs {
+		for _, a := range x.all() {
 			if t, ok := a.Value.(*Thunk); ok && t.env == nil {
 				if _, deep := t.v.(*Attrs); !deep {
 					if _, deep := t.v.(*List); !deep {

@@ -281,7 +281,7 @@ func (ev *Evaluator) autoCall(f Value, args *Attrs) Value {
 	}
 	var attrs []Attr
 	if l.fn.ellipsis {
-		attrs = append(attrs, args.attrs...)
+		attrs = append(attrs, args.all()...)
 	} else {
 		for _, fm := range l.fn.formals {
 			if a := args.get(ev.symbols, fm.name); a != nil {

@@ -100,9 +100,9 @@ func (ev *Evaluator) importPathFrame(pos syntax.Pos, p string, withFrame bool) V
 func (ev *Evaluator) scopedImport(pos syntax.Pos, scopeAttrs *Attrs, p string) Value {
 	p = ev.resolveExprPath(pos, p)
 	pf := ev.parseFile(pos, p, true)
-	sc := &scope{names: make([]string, len(scopeAttrs.attrs))}
-	env := newEnv(nil, len(scopeAttrs.attrs))
-	for i, a := range scopeAttrs.attrs {
+	sc := &scope{names: make([]string, scopeAttrs.Len())}
+	env := newEnv(nil, scopeAttrs.Len())
+	for i, a := range scopeAttrs.all() {
 		sc.names[i] = ev.symbols.name(a.Name)
 		env.set(i, a.Value)
 	}

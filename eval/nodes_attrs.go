@@ -91,7 +91,7 @@ func (ev *Evaluator) applyOverrides(attrs []Attr, e *Env, idx int) []Attr {
 		ev.typeError(attrs[idx].Pos, "a set", ov)
 	}
 	var extra []Attr
-	for _, a := range o.attrs {
+	for _, a := range o.all() {
 		found := false
 		for i := range attrs {
 			if attrs[i].Name == a.Name {
@@ -241,8 +241,8 @@ func (n *select1Node) eval(ev *Evaluator, env *Env) Value {
 // missingAttr raises "attribute 'x' missing" with suggestions.
 func (ev *Evaluator) missingAttr(attrs *Attrs, name Sym, pos syntax.Pos) {
 	e := ev.newError(EvalError, pos, "attribute '"+ev.symbols.name(name)+"' missing")
-	names := make([]string, len(attrs.attrs))
-	for i, a := range attrs.attrs {
+	names := make([]string, attrs.Len())
+	for i, a := range attrs.all() {
 		names[i] = ev.symbols.name(a.Name)
 	}
 	e.Suggestions = suggest(names, ev.symbols.name(name))

@@ -93,7 +93,7 @@ func (ev *Evaluator) printAmbiguous(b *strings.Builder, v Value, seen map[any]bo
 	case Float:
 		b.WriteString(formatFloat(float64(x)))
 	case *Attrs:
-		if len(x.attrs) > 0 {
+		if x.Len() > 0 {
 			if seen[x] {
 				b.WriteString("«repeated»")
 				return
@@ -101,7 +101,7 @@ func (ev *Evaluator) printAmbiguous(b *strings.Builder, v Value, seen map[any]bo
 			seen[x] = true
 		}
 		b.WriteString("{ ")
-		for _, a := range x.attrs {
+		for _, a := range x.all() {
 			printIdentifier(b, ev.symbols.name(a.Name))
 			b.WriteString(" = ")
 			ev.printAmbiguous(b, a.Value, seen, depth+1)
@@ -316,8 +316,8 @@ func (p *printer) printAttrs(a *Attrs, depth int) {
 		name string
 		v    Value
 	}
-	entries := make([]entry, len(a.attrs))
-	for i, at := range a.attrs {
+	entries := make([]entry, a.Len())
+	for i, at := range a.all() {
 		entries[i] = entry{ev.symbols.name(at.Name), at.Value}
 	}
 	if p.opts.MaxAttrs > 0 {

@@ -83,7 +83,7 @@ func (ev *Evaluator) writeJSON(b *strings.Builder, v Value, strict, copyToStore 
 		}
 		x = peeled.(*Attrs)
 		b.WriteByte('{')
-		for i, a := range x.attrs {
+		for i, a := range x.all() {
 			if i > 0 {
 				b.WriteByte(',')
 			}

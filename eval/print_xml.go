@@ -213,7 +213,7 @@ func (ev *Evaluator) writeXML(w *xmlWriter, v Value, strict, location bool, ctx 
 }
 
 func (ev *Evaluator) xmlAttrs(w *xmlWriter, a *Attrs, strict, location bool, ctx *ContextBuilder, drvsSeen map[string]bool) {
-	for _, at := range a.attrs {
+	for _, at := range a.all() {
 		as := []xmlAttr{{"name", ev.symbols.name(at.Name)}}
 		if location && at.Pos.IsValid() {
 			as = ev.posXML(as, at.Pos)
