@@ -209,35 +209,3 @@ func builtinUnsafeGetAttrPos(c Call) Value {
 	}
 	return c.Ev.posValue(at.Pos)
 }
-
-func init() {
-	register(&Builtin{Name: "zipAttrsWith", Arity: 2, Fn: builtinZipAttrsWith})
-}
-
-// builtins.zipAttrsWith f sets: for each name in any of sets, f name
-// [the values of that name, in list order], lazily.
-func builtinZipAttrsWith(c Call) Value {
-	ev := c.Ev
-	f := c.Func(0)
-	l := c.List(1)
-	index := map[Sym]int{}
-	var names []Attr
-	var values [][]Value
-	for _, e := range l.elems {
-		a := c.ForceAttrs(e, "while evaluating a value of the list passed as second argument to builtins.zipAttrsWith")
-		for _, at := range a.attrs {
-			i, ok := index[at.Name]
-			if !ok {
-				i = len(names)
-				index[at.Name] = i
-				names = append(names, Attr{Name: at.Name})
-				values = append(values, nil)
-			}
-			values[i] = append(values[i], at.Value)
-		}
-	}
-	for i := range names {
-		names[i].Value = &Thunk{env: appEnv, v: &app2Node{f: f, a: ev.symString(names[i].Name), b: NewList(values[i])}}
-	}
-	return ev.makeAttrs(names, false)
-}

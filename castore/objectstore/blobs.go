@@ -66,10 +66,16 @@ func (bytesReadCloser) Close() error { return nil }
 // for a blob of more than one chunk, writes its chunk index: only after
 // every chunk is stored. The blob is readable when Put returns.
 func (b *blobService) Put(ctx context.Context, r io.Reader) (castore.Digest, uint64, error) {
-	g, gctx := errgroup.WithContext(ctx)
+	stop, cancel := context.WithCancel(ctx)
+	defer cancel()
+	g, gctx := errgroup.WithContext(stop)
+	// fail stops the uploads still running and waits for them. When an
+	// upload failed (which cancelled gctx), its error is the one to report.
 	fail := func(err error) (castore.Digest, uint64, error) {
-		if werr := g.Wait(); werr != nil && gctx.Err() != nil && ctx.Err() == nil {
-			err = werr // an upload failed first, and cancelled the rest
+		uploadFailed := gctx.Err() != nil && stop.Err() == nil
+		cancel()
+		if werr := g.Wait(); uploadFailed && werr != nil {
+			err = werr
 		}
 		return castore.Digest{}, 0, err
 	}

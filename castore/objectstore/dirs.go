@@ -47,6 +47,13 @@ func (o *objects) PutDirectories(ctx context.Context, closure []castore.EncodedD
 	root := closure[len(closure)-1].Digest
 	visited := map[castore.Digest]bool{root: true}
 	frontier := []castore.Digest{root}
+	for _, n := range nodes {
+		for _, c := range n.children {
+			if nodes[c] == nil { // the putter's ClosureChecker rules this out
+				return fmt.Errorf("objectstore: %w: directory %s refers to %s, which is not in the closure", castore.ErrInvalid, n.enc.Digest, c)
+			}
+		}
+	}
 	for len(frontier) > 0 {
 		present := make([]bool, len(frontier))
 		if err := o.parallel(ctx, len(frontier), func(ctx context.Context, i int) error {
