@@ -18,6 +18,7 @@ type Service struct {
 	store   Store
 	chunker *fastcdc.Chunker
 	bufs    sync.Pool // *[]byte of 2*Max bytes, Put's window
+	small   sync.Pool // *[]byte of Min+1 bytes, for blobs that are one chunk
 }
 
 var _ castore.BlobService = (*Service)(nil)
@@ -40,6 +41,7 @@ func NewWithParams(store Store, p fastcdc.Params) (*Service, error) {
 	}
 	s := &Service{store: store, chunker: c}
 	s.bufs.New = func() any { b := make([]byte, 2*p.Max); return &b }
+	s.small.New = func() any { b := make([]byte, p.Min+1); return &b }
 	return s, nil
 }
 
@@ -102,48 +104,54 @@ func (s *Service) Open(ctx context.Context, d castore.Digest) (io.ReadSeekCloser
 // Put chunks what r yields, stores the chunks the store lacks and, for more
 // than one chunk, the manifest.
 func (s *Service) Put(ctx context.Context, r io.Reader) (castore.Digest, uint64, error) {
+	// Most blobs are small: read up to Min+1 bytes into a small buffer
+	// first, and only take a full window if there is more.
+	sp := s.small.Get().(*[]byte)
+	defer s.small.Put(sp)
+	small := *sp
+	n, eof, err := fill(r, small)
+	if err != nil {
+		return castore.Digest{}, 0, err
+	}
+	if eof { // at most Min bytes: one chunk
+		data := small[:n]
+		d := castore.Digest(blake3.Sum256(data))
+		return d, uint64(n), s.writeChunk(ctx, d, data)
+	}
+
 	bp := s.bufs.Get().(*[]byte)
 	defer s.bufs.Put(bp)
 	buf := *bp
+	copy(buf, small[:n])
 	max := s.chunker.Params().Max
 
 	var whole *blake3.Hasher // only needed for more than one chunk
 	var chunks []castore.ChunkMeta
 	var total uint64
-	start, end := 0, 0
-	eof := false
+	start, end := 0, n
 	for {
 		// Keep at least Max bytes in the window unless the stream ended.
 		if !eof && end-start < max {
 			copy(buf, buf[start:end])
 			end -= start
 			start = 0
-			for end < len(buf) && !eof {
-				n, err := r.Read(buf[end:])
-				end += n
-				if err == io.EOF {
-					eof = true
-				} else if err != nil {
-					return castore.Digest{}, 0, fmt.Errorf("castore: reading blob: %w", err)
-				}
+			n, eof, err = fill(r, buf[end:])
+			end += n
+			if err != nil {
+				return castore.Digest{}, 0, err
 			}
 			if err := ctx.Err(); err != nil {
 				return castore.Digest{}, 0, err
 			}
 		}
 		if start == end { // the stream has ended and all of it is cut
-			if len(chunks) == 0 { // the empty blob
-				d := castore.Digest(blake3.Sum256(nil))
-				return d, 0, s.writeChunk(ctx, d, nil)
-			}
 			break
 		}
 		n := s.chunker.Cut(buf[start:end])
 		data := buf[start : start+n]
 		d := castore.Digest(blake3.Sum256(data))
 		if len(chunks) == 0 && eof && n == end-start {
-			// The whole blob is one chunk (maybe empty): its digest is the
-			// blob's.
+			// The whole blob is one chunk: its digest is the blob's.
 			if err := s.writeChunk(ctx, d, data); err != nil {
 				return castore.Digest{}, 0, err
 			}
@@ -170,6 +178,21 @@ func (s *Service) Put(ctx context.Context, r io.Reader) (castore.Digest, uint64,
 		return castore.Digest{}, 0, fmt.Errorf("castore: storing blob %s: %w", blob, err)
 	}
 	return blob, total, nil
+}
+
+// fill reads from r until buf is full or r ends.
+func fill(r io.Reader, buf []byte) (n int, eof bool, err error) {
+	for n < len(buf) {
+		k, err := r.Read(buf[n:])
+		n += k
+		if err == io.EOF {
+			return n, true, nil
+		}
+		if err != nil {
+			return n, false, fmt.Errorf("castore: reading blob: %w", err)
+		}
+	}
+	return n, false, nil
 }
 
 func (s *Service) writeChunk(ctx context.Context, d castore.Digest, data []byte) error {

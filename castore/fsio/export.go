@@ -77,9 +77,13 @@ func exportTree(ctx context.Context, s *castore.Store, root castore.Node, target
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	// A job is a run of entries of one directory, written in order by one
+	// worker: workers creating files in the same directory at once would
+	// queue on its lock in the kernel, so they work in different
+	// directories, and a large directory is split into runs.
 	type job struct {
-		node castore.Node
-		path string
+		entries []castore.Entry
+		path    string
 	}
 	jobs := make(chan job, 4*opts.workers())
 	var wg sync.WaitGroup
@@ -88,52 +92,79 @@ func exportTree(ctx context.Context, s *castore.Store, root castore.Node, target
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				if ctx.Err() != nil {
-					continue
-				}
-				if err := exportFile(ctx, s, j.node, j.path, prog); err != nil {
-					cancel(err)
+				for _, e := range j.entries {
+					if ctx.Err() != nil {
+						break
+					}
+					p := filepath.Join(j.path, e.Name)
+					var err error
+					switch e.Kind {
+					case castore.KindSymlink:
+						if err = os.Symlink(e.Target, p); err != nil {
+							err = fmt.Errorf("export: %w", err)
+						}
+					case castore.KindFile:
+						err = exportFile(ctx, s, e.Node, p, prog)
+					}
+					if err != nil {
+						cancel(err)
+					}
 				}
 			}
 		}()
 	}
 
-	// Directories and symlinks are made here, depth first; files go to the
-	// workers.
+	// Directories are made here, depth first, before any job writes in
+	// them.
+	const runFiles, runBytes = 256, 32 << 20
 	walkErr := func() error {
 		type item struct {
 			dir  *castore.Directory
 			path string
 		}
+		send := func(es []castore.Entry, path string) bool {
+			if len(es) == 0 {
+				return true
+			}
+			select {
+			case jobs <- job{es, path}:
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		}
 		stack := []item{{closure[0], target}}
 		for len(stack) > 0 {
 			it := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
-			for _, e := range it.dir.Entries {
+			runStart, n, bytes := 0, 0, uint64(0)
+			for i, e := range it.dir.Entries {
 				if ctx.Err() != nil {
 					return nil
 				}
-				p := filepath.Join(it.path, e.Name)
 				switch e.Kind {
 				case castore.KindDirectory:
+					p := filepath.Join(it.path, e.Name)
 					if err := os.Mkdir(p, 0o755); err != nil {
 						return fmt.Errorf("export: %w", err)
 					}
 					prog.Directories.Add(1)
 					stack = append(stack, item{dirs[e.Digest], p})
-				case castore.KindSymlink:
-					if err := os.Symlink(e.Target, p); err != nil {
-						return fmt.Errorf("export: %w", err)
-					}
 				case castore.KindFile:
 					prog.FilesDiscovered.Add(1)
 					prog.BytesDiscovered.Add(int64(e.Size))
-					select {
-					case jobs <- job{e.Node, p}:
-					case <-ctx.Done():
+					n++
+					bytes += e.Size
+				}
+				if n >= runFiles || bytes >= runBytes {
+					if !send(it.dir.Entries[runStart:i+1], it.path) {
 						return nil
 					}
+					runStart, n, bytes = i+1, 0, 0
 				}
+			}
+			if !send(it.dir.Entries[runStart:], it.path) {
+				return nil
 			}
 		}
 		return nil
