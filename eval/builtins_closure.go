@@ -1,0 +1,370 @@
+package eval
+
+// builtins.genericClosure { startSet; operator; }: the elements reachable
+// from startSet through operator, each key once, in the order found.
+//
+// Nix keeps the keys seen in a std::set ordered by lessThan, so two keys
+// are the same when neither is less than the other (1 and 1.0 are), and
+// comparing keys of different types fails. To fail at the same key pair
+// with the same message, keys go into a red-black tree that inserts as
+// libstdc++'s does. While every key is an integer, or every key a string,
+// no comparison can fail and the tree's answers are plain equality, so a
+// hash set answers instead; the tree is built from it (same insertions,
+// same order) when a key of another kind arrives.
+
+import (
+	"fmt"
+
+	"github.com/govix/govix/eval/syntax"
+)
+
+func init() {
+	register(&Builtin{Name: "genericClosure", Arity: 1, Fn: builtinGenericClosure})
+}
+
+func builtinGenericClosure(c Call) Value {
+	ev := c.Ev
+	const inArgs = "in the attrset passed as argument to builtins.genericClosure"
+	args := c.attrsMsg(c.Args[0], "while evaluating the first argument passed to builtins.genericClosure")
+	start := c.requireAttr(args, "startSet", inArgs)
+	startList := c.listMsg(start.Value, "while evaluating the 'startSet' attribute passed as argument to builtins.genericClosure")
+	if len(startList.elems) == 0 {
+		return startList
+	}
+	opAttr := c.requireAttr(args, "operator", inArgs)
+	op := c.funcMsg(opAttr.Value, "while evaluating the 'operator' attribute passed as argument to builtins.genericClosure")
+
+	work := append([]Value(nil), startList.elems...)
+	var res []Value
+	keys := closureKeys{ev: ev}
+	keySym := ev.symbols.intern("key")
+	h := len(ev.frames)
+
+	// What the loop is doing, for the trace of an error raised inside.
+	const (
+		phaseElem = iota + 1 // forcing an element and finding its key
+		phaseOp              // calling the operator on an element
+	)
+	phase := 0
+	var cur Value
+	defer func() {
+		if phase == 0 {
+			return
+		}
+		if x := recover(); x != nil {
+			if e, ok := x.(*Error); ok {
+				switch phase {
+				case phaseElem:
+					e.insertTrace(h, "in genericClosure element "+ev.errorValue(cur))
+				case phaseOp:
+					e.insertTrace(h, "while calling operator on genericClosure element "+ev.errorValue(cur))
+				}
+			}
+			panic(x)
+		}
+	}()
+	const opResult = "while evaluating the return value of the `operator` passed to builtins.genericClosure"
+	for head := 0; head < len(work); head++ {
+		e := work[head]
+		work[head] = nil
+		cur = e
+		phase = phaseElem
+		a, ok := ev.force(e).(*Attrs)
+		if !ok {
+			ev.typeError(syntax.NoPos, "a set", ev.force(e))
+		}
+		cur = a
+		k := a.get(ev.symbols, keySym)
+		if k == nil {
+			c.Errorf(TypeError, "attribute 'key' missing")
+		}
+		phase = 0
+		key := ev.force(k.Value)
+		if !keys.insert(key, a, h) {
+			continue
+		}
+		res = append(res, a)
+
+		phase = phaseOp
+		r := ev.call1(op, a, syntax.NoPos)
+		l, ok := r.(*List)
+		if !ok {
+			l = c.listMsg(r, opResult)
+		}
+		for _, x := range l.elems {
+			ev.force(x)
+			work = append(work, x)
+		}
+		phase = 0
+	}
+	return NewList(res)
+}
+
+// requireAttr returns attribute name of a or raises Nix's "attribute
+// missing" error traced with msg.
+func (c Call) requireAttr(a *Attrs, name, msg string) *Attr {
+	at := c.Get(a, name)
+	if at == nil {
+		c.Ev.pushFrame(frame{kind: frameMsg, p: msg})
+		c.Errorf(TypeError, "attribute '%s' missing", name)
+	}
+	return at
+}
+
+// closureKeys is the set of keys genericClosure has seen.
+type closureKeys struct {
+	ev    *Evaluator
+	ints  map[Int]struct{}
+	strs  map[string]struct{}
+	order []closureKey // while in a hash set: the keys in insertion order
+	tree  *rbTree      // once a key of another kind arrived
+}
+
+type closureKey struct{ key, elem Value }
+
+// insert adds key (forced) of element elem and reports whether it is new.
+// h is the height of the trace stack of genericClosure's call.
+func (s *closureKeys) insert(key Value, elem Value, h int) bool {
+	if s.tree == nil {
+		switch k := key.(type) {
+		case Int:
+			if s.strs == nil {
+				if s.ints == nil {
+					s.ints = map[Int]struct{}{}
+				}
+				if _, ok := s.ints[k]; ok {
+					return false
+				}
+				s.ints[k] = struct{}{}
+				s.order = append(s.order, closureKey{key, elem})
+				return true
+			}
+		case *String:
+			if s.ints == nil {
+				if s.strs == nil {
+					s.strs = map[string]struct{}{}
+				}
+				if _, ok := s.strs[k.s]; ok {
+					return false
+				}
+				s.strs[k.s] = struct{}{}
+				s.order = append(s.order, closureKey{key, elem})
+				return true
+			}
+		}
+		// Another kind: replay the insertions into a tree.
+		s.tree = &rbTree{ev: s.ev, root: -1}
+		for _, o := range s.order {
+			s.tree.insert(o.key, o.elem)
+		}
+		s.ints, s.strs, s.order = nil, nil, nil
+	}
+	var inserted bool
+	err := s.ev.catchError(func() { inserted = s.tree.insert(key, elem) })
+	if err == nil {
+		return inserted
+	}
+	// Find the key the comparison failed with, as Nix does: the first
+	// in order whose comparison with the new key fails.
+	ev := s.ev
+	var other Value
+	s.tree.each(func(n *rbNode) bool {
+		if ev.catchError(func() { ev.lessThan(key, n.key, syntax.NoPos) }) != nil {
+			other = n.elem
+			return false
+		}
+		return true
+	})
+	if other != nil {
+		err.insertTrace(h, "while comparing element "+ev.errorValue(elem), "with element "+ev.errorValue(other))
+	} else {
+		err.insertTrace(h, "while checking key of element "+ev.errorValue(elem))
+	}
+	panic(err)
+}
+
+// rbTree is a red-black tree of keys ordered by lessThan that makes the
+// comparisons, and takes the shapes, of libstdc++'s std::set: the same
+// search in _M_get_insert_unique_pos, the same extra comparison in
+// _M_insert_, the same rebalancing.
+type rbTree struct {
+	ev       *Evaluator
+	nodes    []rbNode
+	root     int32 // -1: empty
+	leftmost int32
+}
+
+type rbNode struct {
+	key, elem           Value
+	left, right, parent int32 // -1: none (the parent of the root)
+	red                 bool
+}
+
+func (t *rbTree) less(a, b Value) bool { return t.ev.lessThan(a, b, syntax.NoPos) }
+
+// insert adds key unless an equivalent key is there; it reports whether
+// it added it.
+func (t *rbTree) insert(key, elem Value) bool {
+	// _M_get_insert_unique_pos
+	x, y := t.root, int32(-1)
+	comp := true
+	for x >= 0 {
+		y = x
+		comp = t.less(key, t.nodes[x].key)
+		if comp {
+			x = t.nodes[x].left
+		} else {
+			x = t.nodes[x].right
+		}
+	}
+	j := y
+	if comp {
+		if y < 0 || j == t.leftmost {
+			return t.insertAt(key, elem, y)
+		}
+		j = t.prev(j)
+	}
+	if t.less(t.nodes[j].key, key) {
+		return t.insertAt(key, elem, y)
+	}
+	return false
+}
+
+// insertAt is _M_insert_ and _Rb_tree_insert_and_rebalance: a new red
+// node under p (-1 for the empty tree), then the usual fix-up.
+func (t *rbTree) insertAt(key, elem Value, p int32) bool {
+	left := p < 0 || t.less(key, t.nodes[p].key)
+	z := int32(len(t.nodes))
+	t.nodes = append(t.nodes, rbNode{key: key, elem: elem, left: -1, right: -1, parent: p, red: true})
+	n := t.nodes
+	switch {
+	case p < 0:
+		t.root, t.leftmost = z, z
+	case left:
+		n[p].left = z
+		if p == t.leftmost {
+			t.leftmost = z
+		}
+	default:
+		n[p].right = z
+	}
+	x := z
+	for x != t.root && n[n[x].parent].red {
+		xp := n[x].parent
+		xpp := n[xp].parent
+		if xp == n[xpp].left {
+			y := n[xpp].right
+			if y >= 0 && n[y].red {
+				n[xp].red, n[y].red, n[xpp].red = false, false, true
+				x = xpp
+				continue
+			}
+			if x == n[xp].right {
+				x = xp
+				t.rotateLeft(x)
+				xp = n[x].parent
+			}
+			n[xp].red, n[xpp].red = false, true
+			t.rotateRight(xpp)
+		} else {
+			y := n[xpp].left
+			if y >= 0 && n[y].red {
+				n[xp].red, n[y].red, n[xpp].red = false, false, true
+				x = xpp
+				continue
+			}
+			if x == n[xp].left {
+				x = xp
+				t.rotateRight(x)
+				xp = n[x].parent
+			}
+			n[xp].red, n[xpp].red = false, true
+			t.rotateLeft(xpp)
+		}
+	}
+	n[t.root].red = false
+	return true
+}
+
+func (t *rbTree) rotateLeft(x int32) {
+	n := t.nodes
+	y := n[x].right
+	n[x].right = n[y].left
+	if n[y].left >= 0 {
+		n[n[y].left].parent = x
+	}
+	n[y].parent = n[x].parent
+	switch p := n[x].parent; {
+	case p < 0:
+		t.root = y
+	case x == n[p].left:
+		n[p].left = y
+	default:
+		n[p].right = y
+	}
+	n[y].left = x
+	n[x].parent = y
+}
+
+func (t *rbTree) rotateRight(x int32) {
+	n := t.nodes
+	y := n[x].left
+	n[x].left = n[y].right
+	if n[y].right >= 0 {
+		n[n[y].right].parent = x
+	}
+	n[y].parent = n[x].parent
+	switch p := n[x].parent; {
+	case p < 0:
+		t.root = y
+	case x == n[p].right:
+		n[p].right = y
+	default:
+		n[p].left = y
+	}
+	n[y].right = x
+	n[x].parent = y
+}
+
+// prev returns the in-order predecessor of x (x is not the leftmost).
+func (t *rbTree) prev(x int32) int32 {
+	n := t.nodes
+	if l := n[x].left; l >= 0 {
+		for x = l; n[x].right >= 0; x = n[x].right {
+		}
+		return x
+	}
+	p := n[x].parent
+	for x == n[p].left {
+		x, p = p, n[p].parent
+	}
+	return p
+}
+
+// each calls f on the nodes in order until it returns false.
+func (t *rbTree) each(f func(*rbNode) bool) {
+	var walk func(x int32) bool
+	walk = func(x int32) bool {
+		if x < 0 {
+			return true
+		}
+		return walk(t.nodes[x].left) && f(&t.nodes[x]) && walk(t.nodes[x].right)
+	}
+	walk(t.root)
+}
+
+// String shows the tree's shape, for tests.
+func (t *rbTree) String() string {
+	var show func(x int32) string
+	show = func(x int32) string {
+		if x < 0 {
+			return "."
+		}
+		c := "b"
+		if t.nodes[x].red {
+			c = "r"
+		}
+		return fmt.Sprintf("(%s %s%s %s)", show(t.nodes[x].left), c, t.ev.errorValue(t.nodes[x].key), show(t.nodes[x].right))
+	}
+	return show(t.root)
+}
