@@ -24,7 +24,7 @@ type Attr struct {
 // The first iteration over a layered set flattens it into one sorted
 // array, kept (the set's value never changes, only its representation).
 type Attrs struct {
-	attrs  []Attr       // this layer's attributes (all of them when base is nil)
+	layer  []Attr       // this layer's attributes (all of them when base is nil)
 	base   *Attrs       // the set this layer is on, or nil
 	tab    *symbolTable // for flattening a layered set
 	n      int32        // number of distinct attributes in all layers
@@ -42,7 +42,7 @@ const linearMax = 8
 // Len is the number of attributes.
 func (a *Attrs) Len() int {
 	if a.base == nil {
-		return len(a.attrs)
+		return len(a.layer)
 	}
 	return int(a.n)
 }
@@ -51,7 +51,7 @@ func (a *Attrs) Len() int {
 // first time. The caller must not modify the slice.
 func (a *Attrs) all() []Attr {
 	if a.base == nil {
-		return a.attrs
+		return a.layer
 	}
 	return a.flatten()
 }
@@ -68,11 +68,11 @@ func (a *Attrs) flatten() []Attr {
 	}
 	// Merge from the bottom up: each layer replaces or adds attributes.
 	tab := a.tab
-	out := layers[len(layers)-1].attrs
+	out := layers[len(layers)-1].layer
 	for i := len(layers) - 2; i >= 0; i-- {
-		out = mergeAttrs(tab, out, layers[i].attrs)
+		out = mergeAttrs(tab, out, layers[i].layer)
 	}
-	a.attrs = out
+	a.layer = out
 	a.base = nil
 	a.tab = nil
 	a.layers = 0
@@ -88,11 +88,16 @@ func (a *Attrs) All() []Attr { return a.all() }
 
 var emptyAttrs = &Attrs{}
 
+// flatAttrs makes a set of attributes sorted by name, each name once
+// (given up by the caller). Read a set with All, Len and get, never
+// through its fields: a set may be layered.
+func flatAttrs(attrs []Attr) *Attrs { return &Attrs{layer: attrs} }
+
 // get returns the attribute named s, or nil.
 func (a *Attrs) get(tab *symbolTable, s Sym) *Attr {
 	for l := a; l != nil; l = l.base {
-		if i := indexAttr(tab, l.attrs, s); i >= 0 {
-			return &l.attrs[i]
+		if i := indexAttr(tab, l.layer, s); i >= 0 {
+			return &l.layer[i]
 		}
 	}
 	return nil
@@ -159,7 +164,7 @@ func update(tab *symbolTable, a, b *Attrs) *Attrs {
 		if layers == 0 {
 			layers = 1
 		}
-		return &Attrs{attrs: y, base: a, tab: tab, n: int32(n), layers: layers + 1}
+		return &Attrs{layer: y, base: a, tab: tab, n: int32(n), layers: layers + 1}
 	}
 	x := a.all()
 	out := mergeAttrs(tab, x, y)
@@ -167,7 +172,7 @@ func update(tab *symbolTable, a, b *Attrs) *Attrs {
 		// Every attribute of a is overridden.
 		return b
 	}
-	return &Attrs{attrs: out}
+	return flatAttrs(out)
 }
 
 // mergeAttrs merges two sorted attribute arrays, y winning on equal
@@ -294,7 +299,7 @@ func (ev *Evaluator) makeAttrs(attrs []Attr, lastWins bool) *Attrs {
 		attrs[w] = attrs[r]
 		w++
 	}
-	return &Attrs{attrs: attrs[:w:w]}
+	return flatAttrs(attrs[:w:w])
 }
 
 // Get returns the attribute name of a, or false.

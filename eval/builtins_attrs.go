@@ -94,7 +94,7 @@ func builtinRemoveAttrs(c Call) Value {
 	if len(out) == 0 {
 		return emptyAttrs
 	}
-	return &Attrs{attrs: out}
+	return flatAttrs(out)
 }
 
 func builtinListToAttrs(c Call) Value {
@@ -141,7 +141,7 @@ func builtinMapAttrs(c Call) Value {
 	for i, at := range a.all() {
 		out[i] = Attr{Name: at.Name, Pos: at.Pos, Value: &Thunk{env: appEnv, v: &app2Node{f: f, a: ev.symString(at.Name), b: at.Value}}}
 	}
-	return &Attrs{attrs: out}
+	return flatAttrs(out)
 }
 
 func builtinIntersectAttrs(c Call) Value {
@@ -164,7 +164,7 @@ func builtinIntersectAttrs(c Call) Value {
 	if len(out) == 0 {
 		return emptyAttrs
 	}
-	return &Attrs{attrs: out}
+	return flatAttrs(out)
 }
 
 func builtinCatAttrs(c Call) Value {

@@ -111,7 +111,7 @@ func builtinTryEval(c Call) Value {
 		attrs[1].Value = c.Args[0]
 		_ = v
 	}
-	return &Attrs{attrs: ev.sortedAttrs(attrs...)}
+	return flatAttrs(ev.sortedAttrs(attrs...))
 }
 
 // tryForce forces v, catching the errors tryEval catches.
@@ -237,10 +237,10 @@ func builtinNixPath(c Call) Value {
 		if i := strings.IndexByte(e, '='); i >= 0 {
 			prefix, path = e[:i], e[i+1:]
 		}
-		elems = append(elems, &Attrs{attrs: ev.sortedAttrs(
+		elems = append(elems, flatAttrs(ev.sortedAttrs(
 			Attr{Name: ev.symbols.intern("path"), Value: Str(path)},
 			Attr{Name: ev.symbols.intern("prefix"), Value: Str(prefix)},
-		)})
+		)))
 	}
 	return NewList(elems)
 }

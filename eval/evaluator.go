@@ -419,11 +419,11 @@ func (ev *Evaluator) posValue(p syntax.Pos) Value {
 	if !strings.HasPrefix(pos.Filename, "/") {
 		return vNull
 	}
-	return &Attrs{attrs: ev.sortedAttrs(
+	return flatAttrs(ev.sortedAttrs(
 		Attr{Name: ev.s.column, Value: Int(pos.Column)},
 		Attr{Name: ev.s.file, Value: Str(pos.Filename)},
 		Attr{Name: ev.s.line, Value: Int(pos.Line)},
-	)}
+	))
 }
 
 // sortedAttrs sorts a few attributes by name.

@@ -75,7 +75,7 @@ func (n *attrsNode) eval(ev *Evaluator, env *Env) Value {
 		}
 	}
 	if len(n.dynamic) == 0 {
-		return &Attrs{attrs: attrs}
+		return flatAttrs(attrs)
 	}
 	return ev.addDynamicAttrs(attrs, n.dynamic, dynEnv)
 }
@@ -137,7 +137,7 @@ func (ev *Evaluator) addDynamicAttrs(attrs []Attr, dyn []dynAttr, env *Env) *Att
 		attrs = append(attrs, Attr{Name: name, Pos: d.at, Value: v})
 	}
 	sortAttrs(ev.symbols, attrs)
-	return &Attrs{attrs: attrs}
+	return flatAttrs(attrs)
 }
 
 // attrNameOf turns an evaluated dynamic attribute name into a symbol.
