@@ -101,6 +101,39 @@ func BenchmarkReadChunks(b *testing.B) {
 	})
 }
 
+// BenchmarkReadAfterSeek reads a 64 MiB blob from its second chunk to the
+// end: after the seek, chunk by chunk with read-ahead.
+func BenchmarkReadAfterSeek(b *testing.B) {
+	data := castoretest.RandomBytes(4, benchBlobSize)
+	benchTransports(b, func(b *testing.B, s *castore.Store) {
+		d, _, err := s.Blobs.Put(b.Context(), bytes.NewReader(data))
+		if err != nil {
+			b.Fatal(err)
+		}
+		chunks, err := s.Blobs.Chunks(b.Context(), d)
+		if err != nil {
+			b.Fatal(err)
+		}
+		from := int64(chunks[0].Size)
+		b.SetBytes(int64(len(data)) - from)
+		cpu := startCPU()
+		for b.Loop() {
+			r, err := s.Blobs.Open(b.Context(), d)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := r.Seek(from, io.SeekStart); err != nil {
+				b.Fatal(err)
+			}
+			if n, err := io.Copy(io.Discard, r); err != nil || n != int64(len(data))-from {
+				b.Fatal(n, err)
+			}
+			r.Close()
+		}
+		cpu.report(b, int64(len(data))-from)
+	})
+}
+
 // BenchmarkPutDirectories uploads closures of 1000 directories (a chain of
 // 100 directories each holding 9 directories of 10 files) and reports
 // directories per second.

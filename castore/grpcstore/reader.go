@@ -19,6 +19,11 @@ import (
 // chunk on its own.
 const maxSkip = 4
 
+// readAhead is how many chunks a reader that fetches chunks one by one (after
+// a seek) requests ahead of the one it needs, once it sees them read in
+// order.
+const readAhead = 4
+
 // chunkReader reads a chunked blob from a server, never handing out a byte
 // of a chunk before the whole chunk matched its digest.
 //
@@ -27,9 +32,11 @@ const maxSkip = 4
 // boundaries to verify each chunk; it also hashes the chunks into the blob's
 // digest and checks that before handing out the last chunk, so a chunk list
 // that does not add up to the blob is caught. After a seek elsewhere, it
-// fetches the chunks it needs one by one (each its own Read).
+// fetches the chunks it needs one by one (each its own Read), and a few
+// ahead when they are read in order.
 type chunkReader struct {
 	ctx    context.Context
+	cancel context.CancelFunc // ends the fetches still running at Close
 	c      castorepb.BlobServiceClient
 	blob   castore.Digest
 	chunks []castore.ChunkMeta
@@ -47,6 +54,9 @@ type chunkReader struct {
 	pending      []byte
 	streamUsed   bool // a stream was opened once: do not open another
 
+	ahead map[int]chan fetched // chunks fetched ahead, by index
+	last  int                  // the chunk loaded last, or -1
+
 	whole    *blake3.Hasher
 	nextHash int // the chunk whole expects next; negative once the order broke
 	err      error
@@ -57,7 +67,13 @@ func newChunkReader(ctx context.Context, c castorepb.BlobServiceClient, blob cas
 	for i, ch := range chunks {
 		starts[i+1] = starts[i] + int64(ch.Size) // Chunks checked the sum fits
 	}
-	return &chunkReader{ctx: ctx, c: c, blob: blob, chunks: chunks, starts: starts, cur: -1, whole: blake3.New()}
+	ctx, cancel := context.WithCancel(ctx)
+	return &chunkReader{ctx: ctx, cancel: cancel, c: c, blob: blob, chunks: chunks, starts: starts, cur: -1, last: -1, whole: blake3.New()}
+}
+
+type fetched struct {
+	data []byte
+	err  error
 }
 
 func (r *chunkReader) size() int64 { return r.starts[len(r.chunks)] }
@@ -89,8 +105,9 @@ func (r *chunkReader) load(i int) error {
 		}
 	default:
 		r.closeStream()
-		data, err = r.fetchChunk(c, r.buf[:0])
+		data, err = r.fetchAhead(i)
 	}
+	r.last = i
 	if err == nil {
 		err = r.verify(i, data)
 	}
@@ -181,6 +198,37 @@ func (r *chunkReader) fromStream(n uint64) ([]byte, error) {
 	return data, nil
 }
 
+// fetchAhead returns chunk i, fetched ahead earlier or now, and when the
+// chunks are being read in order starts fetching the next ones.
+func (r *chunkReader) fetchAhead(i int) ([]byte, error) {
+	if r.ahead == nil {
+		r.ahead = make(map[int]chan fetched)
+	}
+	for j := range r.ahead {
+		if j < i || j > i+readAhead {
+			delete(r.ahead, j) // seeked away: the fetch ends by itself
+		}
+	}
+	if r.last == i-1 {
+		for j := i + 1; j <= i+readAhead && j < len(r.chunks); j++ {
+			if _, ok := r.ahead[j]; !ok {
+				ch := make(chan fetched, 1)
+				r.ahead[j] = ch
+				go func(c castore.ChunkMeta) {
+					data, err := r.fetchChunk(c, nil)
+					ch <- fetched{data, err}
+				}(r.chunks[j])
+			}
+		}
+	}
+	if ch, ok := r.ahead[i]; ok {
+		delete(r.ahead, i)
+		f := <-ch
+		return f.data, f.err
+	}
+	return r.fetchChunk(r.chunks[i], r.buf[:0])
+}
+
 // fetchChunk reads one chunk with its own Read call, appending it to buf.
 func (r *chunkReader) fetchChunk(c castore.ChunkMeta, buf []byte) ([]byte, error) {
 	ctx, cancel := context.WithCancel(r.ctx)
@@ -259,6 +307,8 @@ func (r *chunkReader) Seek(off int64, whence int) (int64, error) {
 }
 
 func (r *chunkReader) Close() error {
+	r.cancel()
+	r.ahead = nil
 	r.closeStream()
 	r.buf, r.cur = nil, -1
 	r.err = errors.New("castore: read from a closed blob reader")

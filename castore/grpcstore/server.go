@@ -77,12 +77,19 @@ func (s *Server) Register(r grpc.ServiceRegistrar) {
 	castorepb.RegisterDirectoryServiceServer(r, &directoryServer{s: s})
 }
 
+// MaxStreamsPerConnection bounds the calls one client connection has open
+// at once: each directory upload may hold up to MaxClosureBytes until it
+// completes.
+const MaxStreamsPerConnection = 256
+
 // GRPCServerOptions are the options a grpc.Server that registers a Server
-// should have: message size limits that fit the protocol's messages.
+// should have: message size limits that fit the protocol's messages, and a
+// bound on the calls a connection has open at once.
 func GRPCServerOptions() []grpc.ServerOption {
 	return []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(MaxMessageSize),
 		grpc.MaxSendMsgSize(MaxMessageSize),
+		grpc.MaxConcurrentStreams(MaxStreamsPerConnection),
 	}
 }
 
