@@ -15,7 +15,8 @@
 #
 # Timings are medians of RUNS runs (default 3), the two sides taking turns,
 # each with a fresh destination and a fresh Nix cache directory (Nix
-# remembers what a binary cache holds).
+# remembers what a binary cache holds). On a shared, busy machine the
+# timings swing by 2x from run to run: raise RUNS there.
 #
 #   bench/store.sh [TREE]        (default: $(go env GOROOT))
 set -euo pipefail
@@ -90,7 +91,7 @@ printf '%-52s %7.2f s   ratio %s (target <= 1.0)\n' "nix copy --to nar-bridge ?c
 # 2: serving from the warm store.
 bridge "$tmp/g"
 freshnix up2
-nix copy --from "$tmp/nixsrc" --to "$bridge_url?compression=none" "$p2"
+nix copy --from "$tmp/nixsrc" --to "$bridge_url?compression=none" "$p2" 2>/dev/null
 hash1=$(basename "$p1")
 url=$(curl -sf "$bridge_url/${hash1:0:32}.narinfo" | sed -n 's/^URL: //p')
 : >"$tmp/t.get"
@@ -115,8 +116,8 @@ stopbridge
 
 # 3: space for both versions.
 freshnix sp
-nix copy --from "$tmp/nixsrc" --to "file://$tmp/fc?compression=none" "$p2"
-nix copy --from "$tmp/nixsrc" --to "file://$tmp/fcz?compression=zstd" "$p1" "$p2"
+nix copy --from "$tmp/nixsrc" --to "file://$tmp/fc?compression=none" "$p2" 2>/dev/null
+nix copy --from "$tmp/nixsrc" --to "file://$tmp/fcz?compression=zstd" "$p1" "$p2" 2>/dev/null
 g=$(du -sb "$tmp/g" | cut -f1)
 fc=$(du -sb "$tmp/fc" | cut -f1)
 fcz=$(du -sb "$tmp/fcz" | cut -f1)
