@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -14,8 +15,9 @@ import (
 	"github.com/govix/govix/castore/castoretest"
 )
 
-// benchStores runs f against a fresh store over a directory and over
-// versitygw on loopback.
+// benchStores runs f against a fresh store over a directory, over
+// versitygw on loopback (directly and behind 5 ms of latency), and over the
+// store GOVIX_TEST_OBJECTSTORE names, if set.
 func benchStores(b *testing.B, f func(b *testing.B, s *castore.Store)) {
 	b.Run("file", func(b *testing.B) {
 		s := openURL(b, fileURL(b.TempDir())+"?fsync=false")
@@ -27,6 +29,18 @@ func benchStores(b *testing.B, f func(b *testing.B, s *castore.Store)) {
 		defer s.Close()
 		f(b, s)
 	})
+	if raw := os.Getenv("GOVIX_TEST_OBJECTSTORE"); raw != "" {
+		b.Run("external", func(b *testing.B) {
+			u, err := url.Parse(raw)
+			if err != nil {
+				b.Fatal(err)
+			}
+			u.Path = fmt.Sprintf("%s/govix-bench-%s", strings.TrimSuffix(u.Path, "/"), randomHex(4))
+			s := openURL(b, u.String())
+			defer s.Close()
+			f(b, s)
+		})
+	}
 	b.Run("s3-5ms", func(b *testing.B) {
 		// As over a network: every request waits 5 ms for its answer.
 		srv := startS3(b)
