@@ -5,34 +5,54 @@ import (
 	"fmt"
 	"slices"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/govix/govix/nixcompat/storepath"
 )
 
+// closureConcurrency is how many PathInfos Closure fetches at a time: a
+// binary cache source downloads and ingests a path's NAR in Get.
+const closureConcurrency = 8
+
 // Closure returns the PathInfos of roots and of everything they refer to,
-// directly or not, sorted by store path. A path that is missing is an
-// error wrapping ErrNotFound that names it.
+// directly or not, sorted by store path. Paths are fetched several at a
+// time, level by level. A path that is missing is an error wrapping
+// ErrNotFound that names it.
 func Closure(ctx context.Context, pis PathInfoService, roots []storepath.StorePath) ([]*PathInfo, error) {
 	seen := map[storepath.StorePath]*PathInfo{}
-	queue := slices.Clone(roots)
-	for len(queue) > 0 {
-		p := queue[0]
-		queue = queue[1:]
-		if _, ok := seen[p]; ok {
-			continue
+	level := storepath.SortedSet(roots)
+	for len(level) > 0 {
+		infos := make([]*PathInfo, len(level))
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(closureConcurrency)
+		for i, p := range level {
+			g.Go(func() error {
+				info, err := pis.Get(gctx, p.Digest)
+				if err != nil {
+					return fmt.Errorf("%s: %w", storepath.DefaultStoreDir.Print(p), err)
+				}
+				if info.StorePath != p {
+					return fmt.Errorf("%w: %s: the store has %s under its hash", ErrNotFound, storepath.DefaultStoreDir.Print(p), info.StorePath)
+				}
+				infos[i] = info
+				return nil
+			})
 		}
-		info, err := pis.Get(ctx, p.Digest)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", storepath.DefaultStoreDir.Print(p), err)
+		if err := g.Wait(); err != nil {
+			return nil, err
 		}
-		if info.StorePath != p {
-			return nil, fmt.Errorf("%w: %s: the store has %s under its hash", ErrNotFound, storepath.DefaultStoreDir.Print(p), info.StorePath)
+		var next []storepath.StorePath
+		for _, info := range infos {
+			seen[info.StorePath] = info
 		}
-		seen[p] = info
-		for _, r := range info.References {
-			if _, ok := seen[r]; !ok {
-				queue = append(queue, r)
+		for _, info := range infos {
+			for _, r := range info.References {
+				if _, ok := seen[r]; !ok {
+					next = append(next, r)
+				}
 			}
 		}
+		level = storepath.SortedSet(next)
 	}
 	out := make([]*PathInfo, 0, len(seen))
 	for _, info := range seen {

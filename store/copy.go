@@ -135,7 +135,8 @@ type CopyOptions struct {
 	NoClosure bool
 	// Stats, if set, receives the counts.
 	Stats *CopyStats
-	// Progress, if set, is called after each path.
+	// Progress, if set, is called after each path, from several
+	// goroutines.
 	Progress func(info *PathInfo, skipped bool)
 }
 
@@ -186,33 +187,66 @@ func CopyPaths(ctx context.Context, src, dst *Store, paths []storepath.StorePath
 		return err
 	}
 	srcCas, dstCas := src.Castore(), dst.Castore()
+	// Paths are copied several at a time; each PathInfo is put once its
+	// contents are in and the PathInfos of its references are.
+	done := make(map[storepath.StorePath]chan struct{}, len(infos))
 	for _, info := range infos {
-		if old, err := dst.PathInfo.Get(ctx, info.StorePath.Digest); err == nil && old.StorePath == info.StorePath && old.NarSHA256 == info.NarSHA256 {
-			o.Stats.PathsSkipped.Add(1)
-			if o.Progress != nil {
-				o.Progress(info, true)
+		done[info.StorePath] = make(chan struct{})
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(copyPathConcurrency)
+	for _, info := range infos {
+		g.Go(func() error {
+			err := copyPath(gctx, srcCas, dstCas, dst, info, done, &o)
+			if err == nil {
+				close(done[info.StorePath])
 			}
-			continue
-		}
-		if !o.NoCheckSigs {
-			ok, err := Trusted(info, o.TrustedKeys)
-			if err != nil {
-				return fmt.Errorf("%s: %w", storepath.DefaultStoreDir.Print(info.StorePath), err)
-			}
-			if !ok {
-				return fmt.Errorf("%s: %w", storepath.DefaultStoreDir.Print(info.StorePath), ErrUntrusted)
-			}
-		}
-		if err := CopyNode(ctx, srcCas, dstCas, info.Node, o.Stats); err != nil {
-			return fmt.Errorf("copying %s: %w", storepath.DefaultStoreDir.Print(info.StorePath), err)
-		}
-		if _, err := dst.PathInfo.Put(ctx, info); err != nil {
-			return fmt.Errorf("copying %s: %w", storepath.DefaultStoreDir.Print(info.StorePath), err)
-		}
-		o.Stats.Paths.Add(1)
+			return err
+		})
+	}
+	return g.Wait()
+}
+
+// copyPathConcurrency is how many paths CopyPaths copies at a time.
+const copyPathConcurrency = 4
+
+func copyPath(ctx context.Context, srcCas, dstCas *castore.Store, dst *Store, info *PathInfo, done map[storepath.StorePath]chan struct{}, o *CopyOptions) error {
+	p := storepath.DefaultStoreDir.Print(info.StorePath)
+	if old, err := dst.PathInfo.Get(ctx, info.StorePath.Digest); err == nil && old.StorePath == info.StorePath && old.NarSHA256 == info.NarSHA256 {
+		o.Stats.PathsSkipped.Add(1)
 		if o.Progress != nil {
-			o.Progress(info, false)
+			o.Progress(info, true)
 		}
+		return nil
+	}
+	if !o.NoCheckSigs {
+		ok, err := Trusted(info, o.TrustedKeys)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		if !ok {
+			return fmt.Errorf("%s: %w", p, ErrUntrusted)
+		}
+	}
+	if err := CopyNode(ctx, srcCas, dstCas, info.Node, o.Stats); err != nil {
+		return fmt.Errorf("copying %s: %w", p, err)
+	}
+	for _, r := range info.References {
+		if ch, ok := done[r]; ok && r != info.StorePath {
+			select {
+			case <-ch:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	}
+	if _, err := dst.PathInfo.Put(ctx, info); err != nil {
+		return fmt.Errorf("copying %s: %w", p, err)
+	}
+	o.Stats.Paths.Add(1)
+	if o.Progress != nil {
+		o.Progress(info, false)
 	}
 	return nil
 }
+

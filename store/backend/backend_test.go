@@ -2,12 +2,14 @@ package backend_test
 
 import (
 	"context"
+	"errors"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/govix/govix/nixcompat/narinfo"
 	"github.com/govix/govix/nixcompat/storepath"
 	"github.com/govix/govix/store"
 	"github.com/govix/govix/store/backend"
@@ -34,6 +36,11 @@ func TestConformanceURLs(t *testing.T) {
 			})
 		})
 	}
+}
+
+func nixtestKeys(s string) ([]narinfo.PublicKey, error) {
+	k, err := narinfo.ParsePublicKey(s)
+	return []narinfo.PublicKey{k}, err
 }
 
 func TestBadURLs(t *testing.T) {
@@ -75,6 +82,37 @@ func TestCacheOverNixCache(t *testing.T) {
 	}
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
+	}
+
+	// store copy from the binary cache: the closure lands in the
+	// destination, signatures checked; without the key nothing does.
+	keys, err := nixtestKeys(strings.TrimSpace(string(pub)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, trusted := range []bool{true, false} {
+		dst, _ := backend.Open(ctx, "memory://")
+		src, err := backend.OpenWith(ctx, "nix+file://"+dir+"?require-sigs=false", &backend.Options{IngestInto: dst.Castore()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts := &store.CopyOptions{}
+		if trusted {
+			opts.TrustedKeys = keys
+		}
+		err = store.CopyPaths(ctx, src, dst, []storepath.StorePath{top}, opts)
+		n := 0
+		for range dst.PathInfo.List(ctx) {
+			n++
+		}
+		switch {
+		case trusted && (err != nil || n != len(cl.Paths)):
+			t.Errorf("copy with the key: %v, %d paths", err, n)
+		case !trusted && !errors.Is(err, store.ErrUntrusted):
+			t.Errorf("copy without the key: %v, want ErrUntrusted", err)
+		case !trusted && n >= len(cl.Paths):
+			t.Errorf("copy without the key stored %d paths", n)
+		}
 	}
 	os.RemoveAll(dir)
 
