@@ -249,4 +249,3 @@ func copyPath(ctx context.Context, srcCas, dstCas *castore.Store, dst *Store, in
 	}
 	return nil
 }
-
