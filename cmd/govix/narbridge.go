@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -20,7 +21,7 @@ func newNarBridgeCmd() *cobra.Command {
 	var listen string
 	var keyFiles []string
 	var priority int
-	var readOnly bool
+	var readOnly, verbose bool
 	cmd := &cobra.Command{
 		Use:   "nar-bridge --listen ADDR [--store URL] [--secret-key-file F]",
 		Short: "Serve the store to Nix as an HTTP binary cache",
@@ -60,8 +61,13 @@ nix-store --generate-binary-cache-key writes it). Stops on SIGINT/SIGTERM.`,
 			if err != nil {
 				return err
 			}
+			level := slog.LevelInfo
+			if verbose {
+				level = slog.LevelDebug
+			}
+			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
 			srv := &http.Server{
-				Handler:           narbridge.New(st, &narbridge.Options{SigningKeys: keys, Priority: priority, ReadOnly: readOnly}),
+				Handler:           narbridge.New(st, &narbridge.Options{SigningKeys: keys, Priority: priority, ReadOnly: readOnly, Logger: logger}),
 				ReadHeaderTimeout: 30 * time.Second,
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "nar-bridge: serving http://%s\n", ln.Addr())
@@ -81,5 +87,6 @@ nix-store --generate-binary-cache-key writes it). Stops on SIGINT/SIGTERM.`,
 	cmd.Flags().StringArrayVar(&keyFiles, "secret-key-file", nil, "sign narinfo with the key in this file (repeatable)")
 	cmd.Flags().IntVar(&priority, "priority", 40, "priority advertised in nix-cache-info (lower is preferred)")
 	cmd.Flags().BoolVar(&readOnly, "read-only", false, "refuse uploads")
+	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "log every request with the time it took")
 	return cmd
 }

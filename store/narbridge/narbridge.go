@@ -107,6 +107,12 @@ func New(st *store.Store, opts *Options) *Server {
 
 // ServeHTTP dispatches by path and method.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.log.Enabled(r.Context(), slog.LevelDebug) {
+		t0 := time.Now()
+		defer func() {
+			s.log.Debug("nar-bridge", "method", r.Method, "path", r.URL.Path, "took", time.Since(t0))
+		}()
+	}
 	p := strings.TrimPrefix(r.URL.Path, "/")
 	switch {
 	case p == "nix-cache-info":

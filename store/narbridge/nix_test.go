@@ -51,6 +51,12 @@ func TestNixRoundTrip(t *testing.T) {
 				t.Fatalf("bridge holds %d paths, want the %d of the closure", n, len(cl.Paths))
 			}
 
+			// The uploader's Nix remembers the narinfo it sent (with its
+			// own URL and compression) and fetches that: it must work.
+			again := filepath.Join(nix.Dir, "again-"+comp)
+			nix.Run("nix", "copy", "--no-check-sigs", "--from", srv.URL, "--to", again, cl.Top)
+			nix.Run("nix-store", "--store", again, "--verify", "--check-contents")
+
 			// Copy back into a fresh store, checking signatures, as
 			// another user: the uploader's Nix caches the narinfo it
 			// sent (unsigned) and would not ask for ours.
