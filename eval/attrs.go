@@ -16,7 +16,8 @@ type Attr struct {
 
 // Attrs is an immutable attribute set: attributes sorted by name (byte
 // order, as Nix shows them), each name once. Small sets are searched
-// linearly by symbol, large ones by binary search on the names.
+// linearly by symbol, large ones by binary search on the names, and a
+// large set searched often gets a hash index by symbol.
 //
 // a // b with a small b (at most layerMaxRHS attributes) does not copy a:
 // the result is a layer, b's attributes on top of a (base), as current Nix
@@ -24,24 +25,43 @@ type Attr struct {
 // The first iteration over a layered set flattens it into one sorted
 // array, kept (the set's value never changes, only its representation).
 type Attrs struct {
-	layer  []Attr       // this layer's attributes (all of them when base is nil)
-	base   *Attrs       // the set this layer is on, or nil
-	tab    *symbolTable // for flattening a layered set
-	n      int32        // number of distinct attributes in all layers
-	layers uint8        // number of layers, this one included (0 or 1: flat)
+	layer   []Attr    // this layer's attributes (all of them when flat)
+	ext     *attrsExt // for layered or indexed sets, else nil
+	n       int32     // number of distinct attributes in all layers
+	lookups uint16    // lookups so far (a large set gets an index)
+	layers  uint8     // number of layers, this one included (0 or 1: flat)
+}
+
+// attrsExt holds what only some sets need.
+type attrsExt struct {
+	base  *Attrs       // the set a layer is on
+	tab   *symbolTable // for flattening a layered set
+	index []int32      // hash index of a large flat set: 1 + position, 0 empty
 }
 
 const (
 	layerMaxRHS = 16
 	maxLayers   = 8
+	// A flat set of at least indexMin attributes gets a hash index after
+	// indexAfter lookups (binary search compares names, an index only
+	// symbols).
+	indexMin   = 64
+	indexAfter = 16
 )
 
 // linearMax is the size up to which lookups scan instead of bisecting.
 const linearMax = 8
 
+func (a *Attrs) base() *Attrs {
+	if a.ext == nil {
+		return nil
+	}
+	return a.ext.base
+}
+
 // Len is the number of attributes.
 func (a *Attrs) Len() int {
-	if a.base == nil {
+	if a.layers < 2 {
 		return len(a.layer)
 	}
 	return int(a.n)
@@ -50,7 +70,7 @@ func (a *Attrs) Len() int {
 // all returns the attributes in name order, flattening the layers the
 // first time. The caller must not modify the slice.
 func (a *Attrs) all() []Attr {
-	if a.base == nil {
+	if a.layers < 2 {
 		return a.layer
 	}
 	return a.flatten()
@@ -59,22 +79,20 @@ func (a *Attrs) all() []Attr {
 // flatten merges the layers into one array (higher layers win).
 func (a *Attrs) flatten() []Attr {
 	var layers []*Attrs
-	for l := a; l != nil; l = l.base {
-		if l.base == nil {
-			layers = append(layers, l)
+	for l := a; l != nil; l = l.base() {
+		layers = append(layers, l)
+		if l.layers < 2 {
 			break
 		}
-		layers = append(layers, l)
 	}
 	// Merge from the bottom up: each layer replaces or adds attributes.
-	tab := a.tab
-	out := layers[len(layers)-1].layer
+	tab := a.ext.tab
+	out := layers[len(layers)-1].all()
 	for i := len(layers) - 2; i >= 0; i-- {
 		out = mergeAttrs(tab, out, layers[i].layer)
 	}
 	a.layer = out
-	a.base = nil
-	a.tab = nil
+	a.ext = nil
 	a.layers = 0
 	return out
 }
@@ -95,12 +113,70 @@ func flatAttrs(attrs []Attr) *Attrs { return &Attrs{layer: attrs} }
 
 // get returns the attribute named s, or nil.
 func (a *Attrs) get(tab *symbolTable, s Sym) *Attr {
-	for l := a; l != nil; l = l.base {
+	for l := a; ; {
+		if l.layers < 2 {
+			if len(l.layer) >= indexMin {
+				return l.getIndexed(tab, s)
+			}
+			if i := indexAttr(tab, l.layer, s); i >= 0 {
+				return &l.layer[i]
+			}
+			return nil
+		}
 		if i := indexAttr(tab, l.layer, s); i >= 0 {
 			return &l.layer[i]
 		}
+		l = l.ext.base
 	}
-	return nil
+}
+
+// getIndexed looks s up in a large flat set, through its hash index once
+// the set has been searched often enough.
+func (a *Attrs) getIndexed(tab *symbolTable, s Sym) *Attr {
+	if a.ext == nil || a.ext.index == nil {
+		if a.lookups < indexAfter {
+			a.lookups++
+			if i := indexAttr(tab, a.layer, s); i >= 0 {
+				return &a.layer[i]
+			}
+			return nil
+		}
+		a.buildIndex()
+	}
+	idx := a.ext.index
+	mask := uint32(len(idx) - 1)
+	for h := symHash(s) & mask; ; h = (h + 1) & mask {
+		j := idx[h]
+		if j == 0 {
+			return nil
+		}
+		if at := &a.layer[j-1]; at.Name == s {
+			return at
+		}
+	}
+}
+
+func symHash(s Sym) uint32 { return uint32(s) * 0x9E3779B1 }
+
+// buildIndex makes the hash index of a flat set (load factor at most 1/2).
+func (a *Attrs) buildIndex() {
+	size := 1
+	for size < 2*len(a.layer) {
+		size <<= 1
+	}
+	idx := make([]int32, size)
+	mask := uint32(size - 1)
+	for i, at := range a.layer {
+		h := symHash(at.Name) & mask
+		for idx[h] != 0 {
+			h = (h + 1) & mask
+		}
+		idx[h] = int32(i + 1)
+	}
+	if a.ext == nil {
+		a.ext = &attrsExt{}
+	}
+	a.ext.index = idx
 }
 
 // indexAttr returns the position of s in the sorted attrs, or -1.
@@ -164,7 +240,7 @@ func update(tab *symbolTable, a, b *Attrs) *Attrs {
 		if layers == 0 {
 			layers = 1
 		}
-		return &Attrs{layer: y, base: a, tab: tab, n: int32(n), layers: layers + 1}
+		return &Attrs{layer: y, ext: &attrsExt{base: a, tab: tab}, n: int32(n), layers: layers + 1}
 	}
 	x := a.all()
 	out := mergeAttrs(tab, x, y)

@@ -358,3 +358,18 @@ func TestUpdateMerge(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+func TestLargeSetIndex(t *testing.T) {
+	ev := New(Options{IO: &MemIO{}})
+	// Many lookups in a large set go through its hash index; the answers
+	// must not change (hits, misses, and layers on top of an indexed set).
+	got, err := evalString(t, ev, `let
+	  s = builtins.listToAttrs (builtins.genList (i: { name = "n${toString (i * 2)}"; value = i; }) 500);
+	  hits = builtins.foldl' (acc: i: acc + s."n${toString (i * 2)}") 0 (builtins.genList (i: i) 500);
+	  misses = builtins.filter (i: s ? "n${toString (i * 2 + 1)}") (builtins.genList (i: i) 500);
+	  t = s // { n3 = 3; n4 = -1; };
+	in [ hits (builtins.length misses) t.n3 t.n4 t.n6 (builtins.length (builtins.attrNames t)) ]`)
+	if err != nil || got != "[ 124750 0 3 -1 3 501 ]" {
+		t.Errorf("got %s %v", got, err)
+	}
+}
