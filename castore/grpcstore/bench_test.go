@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"sync/atomic"
 	"testing"
 
 	"github.com/govix/govix/castore"
@@ -215,4 +216,25 @@ func benchClosure(seed int) []*castore.Directory {
 		below = d
 	}
 	return out
+}
+
+// BenchmarkPutSmallBlobs uploads distinct 4 KiB blobs from 16 goroutines,
+// as a parallel importer of many small files does.
+func BenchmarkPutSmallBlobs(b *testing.B) {
+	benchTransports(b, func(b *testing.B, s *castore.Store) {
+		var seed atomic.Uint64
+		b.SetParallelism(8) // 2 cores × 8
+		cpu := startCPU()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				data := castoretest.RandomBytes(seed.Add(1), 4<<10)
+				if _, _, err := s.Blobs.Put(b.Context(), bytes.NewReader(data)); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+		cpu.report(b, 0)
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "blobs/s")
+	})
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 
 	"github.com/zeebo/blake3"
 	"google.golang.org/grpc"
@@ -28,14 +29,17 @@ const spoolInMemory = 8 << 20
 // of it is handed out, and the blob against its digest when read through
 // (see castore.BlobService.Open).
 type BlobClient struct {
-	c castorepb.BlobServiceClient
+	c       castorepb.BlobServiceClient
+	staging sync.Pool // *[]byte of putMessageSize bytes, Put reads into
 }
 
 var _ castore.BlobService = (*BlobClient)(nil)
 
 // NewBlobClient returns a blob service that calls the server on cc.
 func NewBlobClient(cc grpc.ClientConnInterface) *BlobClient {
-	return &BlobClient{c: castorepb.NewBlobServiceClient(cc)}
+	b := &BlobClient{c: castorepb.NewBlobServiceClient(cc)}
+	b.staging.New = func() any { s := make([]byte, putMessageSize); return &s }
+	return b
 }
 
 // Has asks the server whether it has blob d.
@@ -182,15 +186,18 @@ func (b *BlobClient) Put(ctx context.Context, r io.Reader) (castore.Digest, uint
 	}
 	h := blake3.New()
 	var total uint64
+	sp := b.staging.Get().(*[]byte)
+	defer b.staging.Put(sp)
+	staging := *sp
 	for {
-		// A fresh buffer for each message: gRPC does not promise to be done
-		// with a message when Send returns.
-		buf := make([]byte, putMessageSize)
-		n, rerr := io.ReadFull(r, buf)
+		n, rerr := io.ReadFull(r, staging)
 		if n > 0 {
-			h.Write(buf[:n])
+			h.Write(staging[:n])
 			total += uint64(n)
-			if err := stream.Send(&castorepb.BlobChunk{Data: buf[:n]}); err != nil {
+			// Each message gets its own copy, of just the bytes read: gRPC
+			// does not promise to be done with a message when Send returns.
+			msg := &castorepb.BlobChunk{Data: bytes.Clone(staging[:n])}
+			if err := stream.Send(msg); err != nil {
 				if err == io.EOF { // the server ended the call; its status says why
 					_, err = stream.CloseAndRecv()
 				}

@@ -1,9 +1,12 @@
 package grpcstore
 
 import (
+	"sync"
+
+	"google.golang.org/grpc"
+
 	"github.com/govix/govix/castore"
 	"github.com/govix/govix/castore/castorepb"
-	"google.golang.org/grpc"
 )
 
 // Defaults for ServerOptions.
@@ -56,9 +59,10 @@ func (o ServerOptions) withDefaults() ServerOptions {
 // Server exposes a blob and a directory service as tvix.castore.v1's
 // BlobService and DirectoryService.
 type Server struct {
-	blobs castore.BlobService
-	dirs  castore.DirectoryService
-	opts  ServerOptions
+	blobs   castore.BlobService
+	dirs    castore.DirectoryService
+	opts    ServerOptions
+	staging sync.Pool // *[]byte of ReadChunkSize bytes, Read reads into
 }
 
 // NewServer returns a server for the services of store. opts may be nil.
@@ -67,7 +71,9 @@ func NewServer(store *castore.Store, opts *ServerOptions) *Server {
 	if opts != nil {
 		o = *opts
 	}
-	return &Server{blobs: store.Blobs, dirs: store.Directories, opts: o.withDefaults()}
+	s := &Server{blobs: store.Blobs, dirs: store.Directories, opts: o.withDefaults()}
+	s.staging.New = func() any { b := make([]byte, s.opts.ReadChunkSize); return &b }
+	return s
 }
 
 // Register adds both services to r, which may serve other services too

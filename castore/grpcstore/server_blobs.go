@@ -1,6 +1,7 @@
 package grpcstore
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -69,13 +70,15 @@ func (b *blobServer) Read(req *castorepb.ReadBlobRequest, stream grpc.ServerStre
 		return statusError("", err)
 	}
 	defer r.Close()
+	sp := b.s.staging.Get().(*[]byte)
+	defer b.s.staging.Put(sp)
+	staging := *sp
 	for {
-		// A fresh buffer for each message: gRPC does not promise to be done
-		// with a message when Send returns.
-		buf := make([]byte, b.s.opts.ReadChunkSize)
-		n, err := io.ReadFull(r, buf)
+		n, err := io.ReadFull(r, staging)
 		if n > 0 {
-			if err := stream.Send(&castorepb.BlobChunk{Data: buf[:n]}); err != nil {
+			// Each message gets its own copy, of just the bytes read: gRPC
+			// does not promise to be done with a message when Send returns.
+			if err := stream.Send(&castorepb.BlobChunk{Data: bytes.Clone(staging[:n])}); err != nil {
 				return err
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/zeebo/blake3"
 	"golang.org/x/sync/errgroup"
@@ -22,6 +23,7 @@ type blobService struct {
 	*chunked.Service
 	o       *objects
 	chunker *fastcdc.Chunker
+	windows sync.Pool // *[]byte of 2*Max bytes: Put's window, reused (most blobs are small)
 }
 
 var _ castore.BlobService = (*blobService)(nil)
@@ -31,7 +33,9 @@ func newBlobService(o *objects) *blobService {
 	if err != nil {
 		panic(err) // DefaultParams are valid
 	}
-	return &blobService{Service: chunked.New(o), o: o, chunker: c}
+	b := &blobService{Service: chunked.New(o), o: o, chunker: c}
+	b.windows.New = func() any { w := make([]byte, 2*c.Params().Max); return &w }
+	return b
 }
 
 // Open reads a blob of one chunk (most blobs) with one request, and a
@@ -81,7 +85,9 @@ func (b *blobService) Put(ctx context.Context, r io.Reader) (castore.Digest, uin
 	}
 
 	max := b.chunker.Params().Max
-	buf := make([]byte, 2*max)
+	window := b.windows.Get().(*[]byte)
+	defer b.windows.Put(window) // uploads work on copies, and are over when Put returns
+	buf := *window
 	whole := blake3.New()
 	var chunks []castore.ChunkMeta
 	var total uint64
