@@ -1,6 +1,7 @@
 package nixcache_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -32,7 +33,7 @@ func nixCache(t *testing.T, nix *nixtest.Nix, cl *nixtest.Closure, comp string) 
 	pk := filepath.Join(base, "pk")
 	nix.Run("nix-store", "--generate-binary-cache-key", "nix-test-"+comp, sk, pk)
 	dir = filepath.Join(base, "cache")
-	nix.Run("nix", "copy", "--from", cl.Store, "--to", "file://"+dir+"?compression="+comp+"&secret-key="+sk, cl.Top)
+	nix.Run("nix", "copy", "--from", cl.Store, "--to", "file://"+dir+"?compression="+comp+"&write-nar-listing=true&secret-key="+sk, cl.Top)
 	b, err := os.ReadFile(pk)
 	if err != nil {
 		t.Fatal(err)
@@ -87,6 +88,18 @@ func TestSubstituteFromNixCache(t *testing.T) {
 				w := want[p]
 				if got := info.NarHash().Format(3, true); got != w.NarHash && "sha256-"+info.NarHash().Base64() != w.NarHash {
 					t.Errorf("%s: NAR hash %s, Nix says %s", p, got, w.NarHash)
+				}
+				// Our listing is the .ls file Nix wrote.
+				if ls, err := os.ReadFile(filepath.Join(dir, sp.HashPart()+".ls")); err == nil {
+					l, err := store.Listing(ctx, cas.Directories, info.Node)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if got, _ := l.MarshalJSON(); !bytes.Equal(got, ls) {
+						t.Errorf("%s: listing\n%s\nNix wrote\n%s", p, got, ls)
+					}
+				} else if comp == "none" {
+					t.Errorf("Nix wrote no listing: %v", err)
 				}
 				size, sum, err := store.CalculateNAR(ctx, cas.Blobs, cas.Directories, info.Node)
 				if err != nil || size != w.NarSize || sum != info.NarSHA256 {
