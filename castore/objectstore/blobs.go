@@ -157,13 +157,15 @@ func (b *blobService) Put(ctx context.Context, r io.Reader) (castore.Digest, uin
 	return blob, total, nil
 }
 
-// putChunk stores chunk d unless it is known to be stored.
+// putChunk stores chunk d unless it is stored already. Asking first costs a
+// request for each new chunk, but on a store many machines fill with
+// mostly the same files, most chunks are there already, and re-importing a
+// tree writes nothing (measured on Go's src tree in a directory store:
+// re-import 0.9 s asking first, 4.8 s writing small chunks blindly).
 func (b *blobService) putChunk(ctx context.Context, d castore.Digest, data []byte) error {
-	if len(data) >= blindWriteBelow {
-		ok, err := b.o.HasChunk(ctx, d)
-		if err != nil || ok {
-			return err
-		}
+	ok, err := b.o.HasChunk(ctx, d)
+	if err != nil || ok {
+		return err
 	}
 	return b.o.WriteChunk(ctx, d, data)
 }

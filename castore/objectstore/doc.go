@@ -40,8 +40,8 @@
 // machine can read and update: listing, or a coordination service, on the
 // hot path; this package does without. It keeps the request count down
 // instead: existing directories are found top-down (a stored directory
-// implies its whole closure, so re-importing a tree costs one request),
-// chunks below 16 KiB are written without asking whether they exist first,
+// implies its whole closure, so re-importing a tree costs one request for
+// its directories), a chunk is written only when asking finds it missing,
 // and requests run in parallel, up to a bound per store.
 //
 // # Reading

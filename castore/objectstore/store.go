@@ -26,10 +26,6 @@ const (
 	blobsDir  = "blobs/b3/"
 	dirsDir   = "dirs/b3/"
 
-	// blindWriteBelow: chunks smaller than this are written without asking
-	// first whether they exist (the question costs as much as the write).
-	blindWriteBelow = 16 << 10
-
 	// maxObjectSize bounds what is read of one chunk or directory object,
 	// and a chunk's decompressed size: far above what castore writes, far
 	// below what would hurt.
