@@ -85,9 +85,9 @@ func exportTree(ctx context.Context, s *castore.Store, root castore.Node, target
 		entries []castore.Entry
 		path    string
 	}
-	jobs := make(chan job, 4*opts.workers())
+	jobs := make(chan job, 64)
 	var wg sync.WaitGroup
-	for range opts.workers() {
+	for range opts.exportWorkers() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

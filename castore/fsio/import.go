@@ -37,9 +37,12 @@ type Progress struct {
 
 // Options tune Import and Export; nil means defaults.
 type Options struct {
-	// Workers is how many files are read and stored (or written) at once
-	// (default 4 per CPU, at least 8: the work waits on the disk as much as
-	// on hashing).
+	// Workers is how many files are read and stored (or written) at once.
+	// Import's default is 4 per CPU, at least 8: reading waits on the disk
+	// as much as on hashing, and reads go well in parallel. Export's is 1:
+	// creating files is the kernel's work, and on the ext4 disks measured
+	// parallel creators only queued on its journal and locks, each worker
+	// added making the export slower (see bench/castore.sh).
 	Workers int
 	// Progress, when set, is updated as files are done.
 	Progress *Progress
@@ -53,6 +56,13 @@ func (o *Options) workers() int {
 		return o.Workers
 	}
 	return max(8, 4*runtime.GOMAXPROCS(0))
+}
+
+func (o *Options) exportWorkers() int {
+	if o != nil && o.Workers > 0 {
+		return o.Workers
+	}
+	return 1
 }
 
 func (o *Options) statCache() StatCache {
