@@ -20,9 +20,7 @@ func init() {
 func builtinToJSON(c Call) Value {
 	var b strings.Builder
 	var ctx ContextBuilder
-	c.argFrame(0)
 	c.Ev.writeJSON(&b, c.Args[0], true, true, &ctx, c.Pos)
-	c.Ev.popFrame()
 	return NewString(b.String(), ctx.Context())
 }
 
@@ -65,7 +63,7 @@ func (ev *Evaluator) writeJSON(b *strings.Builder, v Value, strict, copyToStore 
 	case *String:
 		ctx.Add(x.ctx)
 		if err := jsonString(b, x.s); err != "" {
-			ev.raise(EvalError, pos, "JSON serialization error: %s", err)
+			ev.raise(EvalError, syntax.NoPos, "JSON serialization error: %s", err)
 		}
 	case Path:
 		if copyToStore {
