@@ -64,7 +64,8 @@ type DirectoryService interface {
 // DirectoryPutter uploads one closure of Directories, leaves first: a
 // Directory may only refer to Directories put before it through the same
 // putter, with the right sizes. The last one put is the root. Sending one
-// Directory twice is allowed and stores it once.
+// Directory twice is allowed and stores it once. A putter is used by one
+// goroutine at a time.
 type DirectoryPutter interface {
 	// Put checks d (on its own and against the directories put so far) and
 	// queues it.
