@@ -18,9 +18,10 @@ type node interface {
 	pos() syntax.Pos
 }
 
-// lazy returns the value of n without evaluating it: constants,
-// variables and functions directly (as Nix's maybeThunk), anything else
-// as a new thunk.
+// lazy returns the value of n without evaluating it: constants and
+// variables directly (as Nix's maybeThunk), anything else — functions
+// too, as in Nix, which nix-instantiate --eval shows as <CODE> — as a new
+// thunk.
 func (ev *Evaluator) lazy(n node, env *Env) Value {
 	switch n := n.(type) {
 	case *constNode:
@@ -37,119 +38,8 @@ func (ev *Evaluator) lazy(n node, env *Env) Value {
 		if v := e.get(n.idx); v != nil {
 			return v
 		}
-	case *lambdaNode:
-		return &Lambda{fn: n, env: env}
-	case *arithNode:
-		// Arithmetic on values already computed cannot fail or diverge
-		// (the checks below make sure), so computing it now is invisible —
-		// and cheaper than a thunk.
-		if v, ok := n.quick(env); ok {
-			return v
-		}
-	case *addNode:
-		if v, ok := quickAdd(n, env); ok {
-			return v
-		}
 	}
 	return ev.newThunk(env, n)
-}
-
-// peek returns the value of a constant or variable without forcing
-// anything: false if it is not one or not evaluated yet.
-func peek(n node, env *Env) (Value, bool) {
-	var v Value
-	switch n := n.(type) {
-	case *constNode:
-		v = n.v
-	case *localVar:
-		v = env.get(n.idx)
-	case *upVar:
-		e := env.up
-		for d := n.depth - 1; d > 0; d-- {
-			e = e.up
-		}
-		v = e.get(n.idx)
-	default:
-		return nil, false
-	}
-	if t, ok := v.(*Thunk); ok {
-		if t.env != nil {
-			return nil, false
-		}
-		v = t.v
-	}
-	return v, v != nil
-}
-
-// quickAdd is quick for + on already-evaluated integers.
-func quickAdd(n *addNode, env *Env) (Value, bool) {
-	av, ok := peek(n.a, env)
-	if !ok {
-		return nil, false
-	}
-	a, ok := av.(Int)
-	if !ok {
-		return nil, false
-	}
-	bv, ok := peek(n.b, env)
-	if !ok {
-		return nil, false
-	}
-	b, ok := bv.(Int)
-	if !ok {
-		return nil, false
-	}
-	const lim = 1 << 62
-	if a <= -lim || a >= lim || b <= -lim || b >= lim {
-		return nil, false
-	}
-	return a + b, true
-}
-
-// quick computes integer arithmetic and comparisons whose operands are
-// already-evaluated integers, when the result is certain (no overflow,
-// no division by zero).
-func (n *arithNode) quick(env *Env) (Value, bool) {
-	av, ok := peek(n.a, env)
-	if !ok {
-		return nil, false
-	}
-	a, ok := av.(Int)
-	if !ok {
-		return nil, false
-	}
-	bv, ok := peek(n.b, env)
-	if !ok {
-		return nil, false
-	}
-	b, ok := bv.(Int)
-	if !ok {
-		return nil, false
-	}
-	const lim = 1 << 31
-	if a <= -lim || a >= lim || b <= -lim || b >= lim {
-		return nil, false
-	}
-	switch n.op {
-	case syntax.OpSub:
-		return a - b, true
-	case syntax.OpMul:
-		return a * b, true
-	case syntax.OpDiv:
-		if b == 0 {
-			return nil, false
-		}
-		return a / b, true
-	case syntax.OpLess:
-		return mkBool(a < b), true
-	case syntax.OpLEq:
-		return mkBool(a <= b), true
-	case syntax.OpGreater:
-		return mkBool(a > b), true
-	case syntax.OpGEq:
-		return mkBool(a >= b), true
-	}
-	return nil, false
 }
 
 // constNode is a literal or a global constant. Globals such as

@@ -126,13 +126,16 @@ func (ev *Evaluator) addDynamicAttrs(attrs []Attr, dyn []dynAttr, env *Env) *Att
 					ev.symbols.name(name), ev.fset.Position(a.Pos))
 			}
 		}
-		v := ev.lazy(d.value, env)
-		if l, ok := v.(*Lambda); ok && l.fn.name == "" {
+		var v Value
+		if ln, ok := d.value.(*lambdaNode); ok && ln.name == "" {
 			// Nix names functions bound to dynamic attributes too; the
 			// code is shared, so name a copy.
-			fn := *l.fn
+			fn := *ln
 			fn.name = ev.symbols.name(name)
-			v = &Lambda{fn: &fn, env: l.env}
+			fn.call = &callBodyNode{fn: &fn}
+			v = ev.newThunk(env, &fn)
+		} else {
+			v = ev.lazy(d.value, env)
 		}
 		attrs = append(attrs, Attr{Name: name, Pos: d.at, Value: v})
 	}

@@ -49,6 +49,20 @@ type eqNode struct {
 
 func (n *eqNode) pos() syntax.Pos { return n.at }
 func (n *eqNode) eval(ev *Evaluator, env *Env) Value {
+	if isNumNode(n.a) || isNumNode(n.b) {
+		ai, a := ev.numOperand(n.a, env)
+		bi, b := ev.numOperand(n.b, env)
+		if a == nil && b == nil {
+			return mkBool((ai == bi) != n.neg)
+		}
+		if a == nil {
+			a = Int(ai)
+		}
+		if b == nil {
+			b = Int(bi)
+		}
+		return mkBool(ev.eqValues(a, b, n.at) != n.neg)
+	}
 	a := n.a.eval(ev, env)
 	b := n.b.eval(ev, env)
 	return mkBool(ev.eqValues(a, b, n.at) != n.neg)
@@ -97,8 +111,20 @@ type addNode struct {
 
 func (n *addNode) pos() syntax.Pos { return n.at }
 func (n *addNode) eval(ev *Evaluator, env *Env) Value {
+	if isNumNode(n.a) {
+		i, v := n.evalNum(ev, env)
+		if v == nil {
+			return Int(i)
+		}
+		return v
+	}
 	a := n.a.eval(ev, env)
 	b := n.b.eval(ev, env)
+	return ev.addValues(n, a, b)
+}
+
+// addValues is + on evaluated operands.
+func (ev *Evaluator) addValues(n *addNode, a, b Value) Value {
 	switch x := a.(type) {
 	case Int:
 		switch y := b.(type) {
@@ -211,12 +237,12 @@ type arithNode struct {
 func (n *arithNode) pos() syntax.Pos { return n.at }
 func (n *arithNode) eval(ev *Evaluator, env *Env) Value {
 	switch n.op {
-	case syntax.OpSub:
-		return ev.arith('-', n.a.eval(ev, env), n.b.eval(ev, env), n.at)
-	case syntax.OpMul:
-		return ev.arith('*', n.a.eval(ev, env), n.b.eval(ev, env), n.at)
-	case syntax.OpDiv:
-		return ev.arith('/', n.a.eval(ev, env), n.b.eval(ev, env), n.at)
+	case syntax.OpSub, syntax.OpMul, syntax.OpDiv:
+		i, v := n.evalNum(ev, env)
+		if v == nil {
+			return Int(i)
+		}
+		return v
 	case syntax.OpLess:
 		a := n.a.eval(ev, env)
 		return mkBool(ev.lessThan(a, n.b.eval(ev, env), n.at))
@@ -231,6 +257,105 @@ func (n *arithNode) eval(ev *Evaluator, env *Env) Value {
 		return mkBool(!ev.lessThan(a, n.b.eval(ev, env), n.at))
 	}
 	panic("unreachable")
+}
+
+// Nested integer arithmetic (x / 4 * 4 == x) passes intermediate results
+// as int64, not as boxed Values: numOperand returns (i, nil) for an
+// integer and (0, v) for anything else.
+
+func isNumNode(n node) bool {
+	switch n := n.(type) {
+	case *arithNode:
+		return n.op == syntax.OpSub || n.op == syntax.OpMul || n.op == syntax.OpDiv
+	case *addNode:
+		return true
+	}
+	return false
+}
+
+// numOperand evaluates an operand of arithmetic.
+func (ev *Evaluator) numOperand(n node, env *Env) (int64, Value) {
+	switch c := n.(type) {
+	case *arithNode:
+		if c.op == syntax.OpSub || c.op == syntax.OpMul || c.op == syntax.OpDiv {
+			return c.evalNum(ev, env)
+		}
+	case *addNode:
+		return c.evalNum(ev, env)
+	}
+	v := n.eval(ev, env)
+	if i, ok := v.(Int); ok {
+		return int64(i), nil
+	}
+	return 0, v
+}
+
+// evalNum is eval for -, * and /, the result unboxed when an integer.
+func (n *arithNode) evalNum(ev *Evaluator, env *Env) (int64, Value) {
+	ai, av := ev.numOperand(n.a, env)
+	bi, bv := ev.numOperand(n.b, env)
+	op := byte('/')
+	switch n.op {
+	case syntax.OpSub:
+		op = '-'
+		if av == nil && bv == nil {
+			if r := ai - bi; (r < ai) == (bi > 0) {
+				return r, nil
+			}
+		}
+	case syntax.OpMul:
+		op = '*'
+		if av == nil && bv == nil && ai > -1<<31 && ai < 1<<31 && bi > -1<<31 && bi < 1<<31 {
+			return ai * bi, nil
+		}
+	default:
+		if av == nil && bv == nil && bi != 0 && bi != -1 {
+			return ai / bi, nil
+		}
+	}
+	if av == nil {
+		av = Int(ai)
+	}
+	if bv == nil {
+		bv = Int(bi)
+	}
+	r := ev.arith(op, av, bv, n.at)
+	if i, ok := r.(Int); ok {
+		return int64(i), nil
+	}
+	return 0, r
+}
+
+// evalNum is eval for +, the result unboxed when an integer.
+func (n *addNode) evalNum(ev *Evaluator, env *Env) (int64, Value) {
+	if !isNumNode(n.a) {
+		// Strings and paths: the general case.
+		v := n.eval(ev, env)
+		if i, ok := v.(Int); ok {
+			return int64(i), nil
+		}
+		return 0, v
+	}
+	ai, av := ev.numOperand(n.a, env)
+	if av != nil {
+		v := ev.addValues(n, av, n.b.eval(ev, env))
+		if i, ok := v.(Int); ok {
+			return int64(i), nil
+		}
+		return 0, v
+	}
+	bi, bv := ev.numOperand(n.b, env)
+	if bv == nil {
+		if r := ai + bi; (r > ai) == (bi > 0) {
+			return r, nil
+		}
+		ev.raise(EvalError, n.b.pos(), "integer overflow in adding %d + %d", ai, bi)
+	}
+	v := ev.addValues(n, Int(ai), bv)
+	if i, ok := v.(Int); ok {
+		return int64(i), nil
+	}
+	return 0, v
 }
 
 // negNode is -x when __sub is the builtin: 0 - x.
