@@ -70,6 +70,7 @@ type instantiateOpts struct {
 	showTrace                   bool
 	evalOpts                    eval.Options
 	findFile, readWrite         bool
+	storeURL                    string // --store
 }
 
 // autoArg is one --arg or --argstr.
@@ -105,7 +106,9 @@ func applySetting(o *instantiateOpts, name, value string) error {
 		o.showTrace = value == "true"
 	case "system":
 		o.evalOpts.System = value
-	case "store", "restrict-eval", "allow-import-from-derivation", "nix-path", "eval-cache", "allowed-uris",
+	case "store":
+		o.storeURL = value
+	case "restrict-eval", "allow-import-from-derivation", "nix-path", "eval-cache", "allowed-uris",
 		"trace-verbose", "sandbox", "substituters", "builders", "warn-dirty", "keep-going":
 		// Accepted; they do not change pure evaluation.
 	default:
@@ -238,6 +241,8 @@ func runInstantiate(ctx context.Context, o *instantiateOpts, stdin io.Reader, st
 		o.evalOpts.StoreDir = sd
 	}
 	o.evalOpts.Stderr = stderr
+	st := newInstantiateStore(o, stderr) // instantiate_store.go
+	defer st.close()
 	ev := eval.New(o.evalOpts)
 	out := bufio.NewWriter(stdout)
 	defer out.Flush()
@@ -300,7 +305,14 @@ func runInstantiate(ctx context.Context, o *instantiateOpts, stdin io.Reader, st
 				return fail(err)
 			}
 			if !o.evalOnly {
-				return fail(errors.New("writing derivations needs a store, which govix instantiate cannot use yet; use --eval"))
+				lines, err := st.derivations(ctx, ev, v, autoArgs)
+				if err != nil {
+					return fail(err)
+				}
+				for _, l := range lines {
+					fmt.Fprintln(out, l)
+				}
+				continue
 			}
 			if autoArgs.Len() > 0 {
 				if v, err = ev.AutoCall(ctx, v, autoArgs); err != nil {
@@ -393,6 +405,9 @@ func runInstantiate(ctx context.Context, o *instantiateOpts, stdin io.Reader, st
 		if err := process(p, filepath.Dir(p), nil, p); err != nil {
 			return err
 		}
+	}
+	if err := st.flush(ctx); err != nil {
+		return fail(err)
 	}
 	return nil
 }

@@ -1,0 +1,161 @@
+package glue
+
+import (
+	"context"
+	_ "embed"
+	"fmt"
+	"io/fs"
+	"path"
+	"strings"
+
+	"github.com/govix/govix/eval"
+)
+
+// builtins are the store-aware builtins the glue adds to (or replaces in)
+// the evaluator.
+func (g *Glue) builtins() []*eval.Builtin {
+	return []*eval.Builtin{
+		{Name: "derivationStrict", Arity: 1, Global: true, Fn: g.derivationStrict},
+		{Name: "toFile", Arity: 2, Fn: g.builtinToFile},
+		{Name: "path", Arity: 1, Fn: g.builtinPath},
+		{Name: "filterSource", Arity: 2, Fn: g.builtinFilterSource},
+		{Name: "storePath", Arity: 1, Fn: g.builtinStorePath},
+		{Name: "fetchurl", Arity: 1, Fn: g.builtinFetchurl},
+		{Name: "fetchTarball", Arity: 1, Global: true, Fn: g.builtinFetchTarball},
+		{Name: "fetchGit", Arity: 1, Fn: g.builtinFetchGit},
+		{Name: "fetchTree", Arity: 1, Fn: g.builtinFetchTree},
+	}
+}
+
+// internalFiles are Nix's internal files, <nix/NAME>.
+var internalFiles = map[string][]byte{
+	"fetchurl.nix": fetchurlNix,
+}
+
+//go:embed fetchurl.nix
+var fetchurlNix []byte
+
+// builtinToFile is builtins.toFile name contents: a text path whose
+// references are the store paths in the contents' context.
+func (g *Glue) builtinToFile(c eval.Call) eval.Value {
+	name := c.StringNoCtx(0)
+	s := c.String(1)
+	var refs []string
+	for _, e := range s.Context().Elems() {
+		if !strings.HasPrefix(e, "/") {
+			c.Errorf(eval.EvalError, "files created by builtins.toFile may not reference derivations, but %s references %s",
+				name, showContextElem(e))
+		}
+		refs = append(refs, e)
+	}
+	e, err := g.addText(name, []byte(s.String()), refs)
+	if err != nil {
+		c.Errorf(eval.EvalError, "%v", err)
+	}
+	return eval.NewString(e.printed, eval.NewContext(e.printed))
+}
+
+// builtinStorePath is builtins.storePath path: a path in the store, as a
+// string whose context is that store path.
+func (g *Glue) builtinStorePath(c eval.Call) eval.Value {
+	if g.pure {
+		c.Errorf(eval.EvalError, "'%s' is not allowed in pure evaluation mode", "builtins.storePath")
+	}
+	p, _ := coercePath(c, c.Args[0], "while evaluating the first argument passed to builtins.storePath")
+	ctx := c.Context()
+	// Resolve symlinks in p, unless p itself is a symlink directly in
+	// the store.
+	if _, err := g.dir.Parse(p); err != nil {
+		if r, err := g.realPath(ctx, p); err == nil {
+			p = r
+		}
+	}
+	if !g.inStore(p) {
+		c.Errorf(eval.EvalError, "path '%s' is not in the Nix store", p)
+	}
+	sp, _, err := g.dir.SplitPath(p)
+	if err != nil {
+		c.Errorf(eval.EvalError, "%v", err)
+	}
+	top := g.dir.Print(sp)
+	if !g.opts.ReadOnly && !g.isValidPath(ctx, top) {
+		c.Errorf(eval.EvalError, "path '%s' is not valid", top)
+	}
+	return eval.NewString(p, eval.NewContext(top))
+}
+
+// realiseContext makes sure the store paths a path's context names exist
+// before the path is read, as Nix's realiseContext; outputs of
+// derivations that were not built would need import-from-derivation.
+func (g *Glue) realiseContext(c eval.Call, ctx *eval.Context) {
+	if ctx == nil {
+		return
+	}
+	cx := c.Context()
+	for _, e := range ctx.Elems() {
+		switch {
+		case strings.HasPrefix(e, "!"):
+			out, drvPath, _ := strings.Cut(e[1:], "!")
+			d, err := g.loadDerivation(cx, drvPath)
+			if err != nil {
+				c.Errorf(eval.EvalError, "%v", err)
+			}
+			o, ok := d.Outputs[out]
+			if !ok {
+				c.Errorf(eval.EvalError, "derivation '%s' does not have an output named '%s'", drvPath, out)
+			}
+			if o.Path == "" || !g.isValidPath(cx, o.Path) {
+				c.Errorf(eval.EvalError, "cannot build '%s' during evaluation: import from derivation needs a builder, which this evaluation does not have",
+					drvPath+"^"+out)
+			}
+		default:
+			p := strings.TrimPrefix(e, "=")
+			if _, err := g.dir.Parse(p); err != nil || !g.isValidPath(cx, p) {
+				c.Errorf(eval.EvalError, "path '%s' is not valid", p)
+			}
+		}
+	}
+}
+
+// realPath resolves the symbolic links in an absolute path, through the
+// store view (Nix's canonPath with resolveSymlinks).
+func (g *Glue) realPath(ctx context.Context, p string) (string, error) {
+	fsys := &storeIO{g: g, base: g.io}
+	parts := strings.Split(strings.TrimPrefix(path.Clean(p), "/"), "/")
+	cur := ""
+	links := 0
+	for len(parts) > 0 {
+		part := parts[0]
+		parts = parts[1:]
+		if part == "" || part == "." {
+			continue
+		}
+		if part == ".." {
+			if cur = path.Dir(cur); cur == "/" || cur == "." {
+				cur = ""
+			}
+			continue
+		}
+		next := cur + "/" + part
+		fi, err := fsys.Lstat(ctx, next)
+		if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+			cur = next
+			continue
+		}
+		if links++; links > maxLinks {
+			return "", fmt.Errorf("infinite symlink recursion in path '%s'", p)
+		}
+		t, err := fsys.Readlink(ctx, next)
+		if err != nil {
+			return "", err
+		}
+		if strings.HasPrefix(t, "/") {
+			cur = ""
+		}
+		parts = append(strings.Split(t, "/"), parts...)
+	}
+	if cur == "" {
+		return "/", nil
+	}
+	return cur, nil
+}
