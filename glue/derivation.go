@@ -21,7 +21,7 @@ type drvBuilder struct {
 	ctx     eval.ContextBuilder
 	outputs []string // in the order given, checked unique
 
-	structured, ignoreNulls bool
+	structured, ignoreNulls  bool
 	contentAddressed, impure bool
 
 	outputHash, outputHashAlgo string

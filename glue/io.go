@@ -333,7 +333,7 @@ func (f fileInfo) Info() (fs.FileInfo, error) { return f, nil }
 // PathInfo (or that it has none) and directories read.
 type storeView struct {
 	g     *Glue
-	mu    sync.Mutex // Flush reads sources through the view concurrently
+	mu    sync.Mutex                 // Flush reads sources through the view concurrently
 	infos map[string]*store.PathInfo // nil value: not in the store
 	dirs  map[castore.Digest]*castore.Directory
 }
