@@ -21,7 +21,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 tree=${1:-$(go env GOROOT)}
 runs=${RUNS:-3}
-tmp=$(mktemp -d -p "${TMPDIR:-/tmp}" govix-bench.XXXXXX)
+tmp=$(mktemp -d -p "${TMPDIR:-/tmp}" castore-bench.XXXXXX)
 trap 'chmod -R u+w "$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
 
 go build -o "$tmp/govix" ./cmd/govix
