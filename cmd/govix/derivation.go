@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -35,15 +34,19 @@ for byte: an object keyed by derivation path, in sorted order.
 Each DRV is a .drv file named like a store derivation (<hash>-<name>.drv); it
 is read from where it is, so derivations in a chroot store such as
 $TMP/s/nix/store work, and is shown under its path in the store directory
-(--store-dir, /nix/store by default). With --recursive the input
-derivations are read from the same directory and shown too.`,
+(--store-dir, /nix/store by default). A store derivation that is not on disk
+is read from the store (--store, default the embedded one), where govix
+instantiate writes them. With --recursive the input derivations are read
+from the same directory and shown too.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := storepath.StoreDir(storeDir)
 			if err := dir.Validate(); err != nil {
 				return err
 			}
-			drvs, err := readDerivations(cmd.Context(), dir, args, recursive)
+			sr := newStoreDrvReader(cmd, dir) // derivation_store.go
+			defer sr.close()
+			drvs, err := readDerivations(cmd.Context(), dir, args, recursive, sr.read)
 			if err != nil {
 				return err
 			}
@@ -57,7 +60,7 @@ derivations are read from the same directory and shown too.`,
 
 // readDerivations reads the named .drv files, and with recursive their
 // input derivations from the same directories, keyed by store path in dir.
-func readDerivations(ctx context.Context, dir storepath.StoreDir, files []string, recursive bool) (map[string]*derivation.Derivation, error) {
+func readDerivations(ctx context.Context, dir storepath.StoreDir, files []string, recursive bool, readFile func(ctx context.Context, name string) ([]byte, error)) (map[string]*derivation.Derivation, error) {
 	drvs := map[string]*derivation.Derivation{}
 	type item struct{ file, drvPath string }
 	var queue []item
@@ -81,7 +84,7 @@ func readDerivations(ctx context.Context, dir storepath.StoreDir, files []string
 		if _, done := drvs[it.drvPath]; done {
 			continue
 		}
-		data, err := os.ReadFile(it.file)
+		data, err := readFile(ctx, it.file)
 		if err != nil {
 			return nil, err
 		}
