@@ -1,0 +1,314 @@
+// Package oci is a build.Service that runs requests in OCI containers
+// with runc (through build/sandbox) on this machine.
+//
+// A request's inputs are materialised from the castore into a cache
+// directory shared by every build (once per node, keyed by digest, made
+// to look like store paths: root-owned, read-only, modification time 1)
+// and bind-mounted read-only under the inputs directory; scratch paths
+// are fresh host directories mounted writable; the command runs as an
+// unprivileged user with a network of its own unless the request allows
+// network access. When it succeeds, each output is serialised as a NAR
+// once, and that one stream is hashed (size and SHA-256, returned with the
+// result), scanned for the request's needles and ingested into the
+// castore. The build's host directories are removed at the end, whatever
+// happened.
+//
+// Materialising beats a FUSE view of the castore for the small builds
+// that dominate a graph: after the first build that uses an input, a
+// build pays only for the bind mount, and the builder's reads are plain
+// page-cache reads (see BenchmarkInputs).
+package oci
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/govix/govix/build"
+	"github.com/govix/govix/build/refscan"
+	"github.com/govix/govix/build/sandbox"
+	"github.com/govix/govix/castore"
+	"github.com/govix/govix/nixcompat/nar"
+	"github.com/govix/govix/store"
+)
+
+// Options configure a Builder.
+type Options struct {
+	// Store holds the inputs and receives the outputs.
+	Store *castore.Store
+	// Runtime runs the containers.
+	Runtime *sandbox.Runtime
+	// CacheDir holds materialised inputs; it may be shared with other
+	// builders and processes. Required.
+	CacheDir string
+	// WorkDir is where each build's scratch directories are made;
+	// os.TempDir() when empty.
+	WorkDir string
+	// BinSh is the host file offered as /bin/sh to requests that want
+	// one (a static shell such as busybox); without it they fail.
+	BinSh string
+	// Systems are the system types this builder runs; default the host's
+	// (e.g. "x86_64-linux").
+	Systems []string
+	// Host is recorded in each attempt; default the host name.
+	Host string
+	// UID and GID run the builds; Nix's 1000 and 100 when both are zero.
+	UID, GID uint32
+}
+
+// Builder runs build requests in runc containers. It is safe for
+// concurrent use; each Build is one container.
+type Builder struct {
+	opts   Options
+	inputs *inputCache
+}
+
+// New returns a Builder.
+func New(opts Options) (*Builder, error) {
+	if opts.Store == nil || opts.Runtime == nil {
+		return nil, errors.New("oci: a store and a sandbox runtime are required")
+	}
+	if opts.CacheDir == "" {
+		return nil, errors.New("oci: no input cache directory")
+	}
+	if opts.WorkDir == "" {
+		opts.WorkDir = os.TempDir()
+	}
+	if len(opts.Systems) == 0 {
+		opts.Systems = []string{HostSystem()}
+	}
+	if opts.Host == "" {
+		opts.Host, _ = os.Hostname()
+	}
+	if opts.UID == 0 && opts.GID == 0 {
+		opts.UID, opts.GID = 1000, 100
+	}
+	ic, err := newInputCache(opts.CacheDir, opts.Store)
+	if err != nil {
+		return nil, err
+	}
+	return &Builder{opts: opts, inputs: ic}, nil
+}
+
+// HostSystem is the Nix system type of this machine, e.g. "x86_64-linux".
+func HostSystem() string {
+	arch := map[string]string{"amd64": "x86_64", "arm64": "aarch64", "386": "i686", "riscv64": "riscv64"}[runtime.GOARCH]
+	if arch == "" {
+		arch = runtime.GOARCH
+	}
+	return arch + "-" + runtime.GOOS
+}
+
+// Build runs req; see build.Service.
+func (b *Builder) Build(ctx context.Context, req *build.Request, log io.Writer) (*build.Result, error) {
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	if !b.runs(req.Constraints.System) {
+		return nil, fmt.Errorf("oci: cannot build for system %q on this builder (%s)", req.Constraints.System, strings.Join(b.opts.Systems, ", "))
+	}
+	if req.Constraints.ProvideBinSh && b.opts.BinSh == "" {
+		return nil, fmt.Errorf("oci: %w", errNoBinSh)
+	}
+	work, err := os.MkdirTemp(b.opts.WorkDir, "govix-build-")
+	if err != nil {
+		return nil, fmt.Errorf("oci: %w", err)
+	}
+	defer os.RemoveAll(work)
+
+	spec, scratch, err := b.prepare(ctx, req, work)
+	if err != nil {
+		return nil, err
+	}
+	spec.Log = log
+	res, err := b.opts.Runtime.Run(ctx, spec)
+	att := build.Attempt{Host: b.opts.Host}
+	var setup *sandbox.SetupError
+	switch {
+	case errors.As(err, &setup):
+		att.Error = setup.Msg
+		return nil, &build.FailedError{Attempts: []build.Attempt{att}}
+	case err != nil:
+		return nil, fmt.Errorf("oci: %w", err)
+	}
+	att.ExitCode, att.Signal, att.Killed = res.ExitCode, res.Signal, string(res.Killed)
+	att.LogTail, att.LogSize = res.LogTail, res.LogSize
+	att.UserCPU, att.SystemCPU = res.Usage.UserCPU, res.Usage.SystemCPU
+	att.PeakMemory, att.Wall = res.Usage.PeakMemory, res.Usage.Wall
+	if !res.Success() {
+		return nil, &build.FailedError{Attempts: []build.Attempt{att}}
+	}
+
+	hostOf := func(p string) string {
+		s := req.ScratchOf(p)
+		return filepath.Join(scratch[s], filepath.FromSlash(strings.TrimPrefix(strings.TrimPrefix(p, s), "/")))
+	}
+	for _, o := range req.Outputs {
+		if _, err := os.Lstat(hostOf(o)); err != nil {
+			att.MissingOutputs = append(att.MissingOutputs, "/"+o)
+		}
+	}
+	if len(att.MissingOutputs) > 0 {
+		return nil, &build.FailedError{Attempts: []build.Attempt{att}}
+	}
+	set, err := refscan.NewSet(req.RefscanNeedles)
+	if err != nil {
+		return nil, fmt.Errorf("oci: %w", err)
+	}
+	outs := make([]build.Output, len(req.Outputs))
+	g, gctx := errgroup.WithContext(ctx)
+	for i, o := range req.Outputs {
+		g.Go(func() error {
+			out, err := b.ingest(gctx, hostOf(o), set)
+			if err != nil {
+				return fmt.Errorf("oci: ingesting output /%s: %w", o, err)
+			}
+			outs[i] = out
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		if errors.Is(err, nar.ErrUnsupported) {
+			att.Error = err.Error()
+			return nil, &build.FailedError{Attempts: []build.Attempt{att}}
+		}
+		return nil, err
+	}
+	return &build.Result{Outputs: outs, Attempts: []build.Attempt{att}}, nil
+}
+
+func (b *Builder) runs(system string) bool {
+	for _, s := range b.opts.Systems {
+		if s == system {
+			return true
+		}
+	}
+	return false
+}
+
+// prepare makes the scratch directories and extra files, materialises the
+// inputs, and returns the sandbox spec and the host directory of each
+// scratch path.
+func (b *Builder) prepare(ctx context.Context, req *build.Request, work string) (*sandbox.Spec, map[string]string, error) {
+	uid, gid := int(b.opts.UID), int(b.opts.GID)
+	spec := &sandbox.Spec{
+		Args:     req.Args,
+		Dir:      "/" + req.WorkingDir,
+		Network:  req.Constraints.NetworkAccess,
+		UID:      b.opts.UID,
+		GID:      b.opts.GID,
+		Terminal: req.Terminal,
+		Timeout:  req.Limits.Timeout,
+		// The sandbox's home directory in /etc/passwd is Nix's build
+		// directory; HOME itself comes from the environment.
+		BuildDir:   "/" + req.WorkingDir,
+		MaxSilence: req.Limits.MaxSilence,
+		MaxLogSize: req.Limits.MaxLogSize,
+		LogTail:    req.LogTail,
+	}
+	if req.WorkingDir == "" {
+		spec.Dir, spec.BuildDir = "/", ""
+	}
+	for _, e := range req.Env {
+		spec.Env = append(spec.Env, e.Key+"="+e.Value)
+	}
+	if req.Constraints.ProvideBinSh {
+		spec.BinSh = b.opts.BinSh
+	}
+	scratch := map[string]string{}
+	for i, s := range req.ScratchPaths {
+		host := filepath.Join(work, fmt.Sprintf("s%d", i))
+		if err := os.Mkdir(host, 0o700); err != nil {
+			return nil, nil, fmt.Errorf("oci: %w", err)
+		}
+		if s == req.InputsDir {
+			// Like Nix's store directory in the sandbox: group-writable
+			// and sticky, so builds can add paths but not remove inputs.
+			if err := os.Chmod(host, 0o1775); err != nil {
+				return nil, nil, fmt.Errorf("oci: %w", err)
+			}
+		}
+		scratch[s] = host
+		spec.Mounts = append(spec.Mounts, sandbox.Mount{Source: host, Target: "/" + s, Writable: true})
+	}
+	for _, f := range req.AdditionalFiles {
+		s := req.ScratchOf(f.Path)
+		host := filepath.Join(scratch[s], filepath.FromSlash(strings.TrimPrefix(f.Path, s+"/")))
+		if err := writeOwned(host, f.Contents, uid, gid); err != nil {
+			return nil, nil, fmt.Errorf("oci: additional file /%s: %w", f.Path, err)
+		}
+	}
+	for _, p := range req.Constraints.AvailableROPaths {
+		if strings.HasPrefix(p, "/dev/") {
+			spec.Devices = append(spec.Devices, p)
+		} else {
+			spec.Mounts = append(spec.Mounts, sandbox.Mount{Source: p, Target: p})
+		}
+	}
+	mounts := make([]sandbox.Mount, len(req.Inputs))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
+	for i, in := range req.Inputs {
+		g.Go(func() error {
+			p, err := b.inputs.path(gctx, in.Node)
+			if err != nil {
+				return fmt.Errorf("input %s: %w", in.Name, err)
+			}
+			mounts[i] = sandbox.Mount{Source: p, Target: path.Join("/", req.InputsDir, in.Name)}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, nil, fmt.Errorf("oci: %w", err)
+	}
+	spec.Mounts = append(spec.Mounts, mounts...)
+	return spec, scratch, nil
+}
+
+// writeOwned writes a file (and its missing parent directories) owned by
+// the build user.
+func writeOwned(p string, data []byte, uid, gid int) error {
+	dir := filepath.Dir(p)
+	if _, err := os.Stat(dir); err != nil {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		if err := os.Chown(dir, uid, gid); err != nil {
+			return err
+		}
+	}
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		return err
+	}
+	return os.Chown(p, uid, gid)
+}
+
+// ingest serialises the tree at p as a NAR once: the stream is scanned
+// for needles and ingested into the castore, which hashes it.
+func (b *Builder) ingest(ctx context.Context, p string, set *refscan.Set) (build.Output, error) {
+	pr, pw := io.Pipe()
+	go func() {
+		pw.CloseWithError(nar.DumpPath(ctx, pw, p))
+	}()
+	sc := set.NewScanner()
+	res, err := store.IngestNAR(ctx, b.opts.Store.Blobs, b.opts.Store.Directories, io.TeeReader(pr, sc), nil)
+	pr.CloseWithError(errors.New("ingestion stopped"))
+	if err != nil {
+		return build.Output{}, err
+	}
+	return build.Output{
+		Node:      res.Node,
+		Needles:   sc.Found(),
+		HasNAR:    true,
+		NarSize:   res.NarSize,
+		NarSHA256: res.NarSHA256,
+	}, nil
+}
