@@ -211,11 +211,54 @@ type listNode struct {
 
 func (n *listNode) pos() syntax.Pos { return n.at }
 func (n *listNode) eval(ev *Evaluator, env *Env) Value {
-	vals := make([]Value, len(n.elems))
+	l := newList(len(n.elems))
 	for i, e := range n.elems {
-		vals[i] = ev.lazy(e, env)
+		l.elems[i] = ev.lazy(e, env)
 	}
-	return &List{elems: vals}
+	return l
+}
+
+// Small lists are allocated together with their elements.
+type (
+	list1 struct {
+		List
+		a [1]Value
+	}
+	list2 struct {
+		List
+		a [2]Value
+	}
+	list3 struct {
+		List
+		a [3]Value
+	}
+	list4 struct {
+		List
+		a [4]Value
+	}
+)
+
+// newList returns a list of n empty elements to fill in.
+func newList(n int) *List {
+	switch n {
+	case 1:
+		l := &list1{}
+		l.elems = l.a[:]
+		return &l.List
+	case 2:
+		l := &list2{}
+		l.elems = l.a[:]
+		return &l.List
+	case 3:
+		l := &list3{}
+		l.elems = l.a[:]
+		return &l.List
+	case 4:
+		l := &list4{}
+		l.elems = l.a[:]
+		return &l.List
+	}
+	return &List{elems: make([]Value, n)}
 }
 
 // lambdaNode is a function expression; evaluating it makes a closure.

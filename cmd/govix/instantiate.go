@@ -438,7 +438,7 @@ func startCPUProfile(file string) (stop func(), err error) {
 
 // tuneGCForBatch sets the garbage collector's pacing for one batch
 // evaluation, which allocates much and frees little until it ends. The
-// collector does not run until the heap reaches 64 MiB (small evaluations
+// collector does not run until the heap reaches 128 MiB (small evaluations
 // never collect); from the first collection on it paces with GOGC=400,
 // trading memory for fewer collections of a heap that is mostly alive.
 // Measured on bench/eval: collecting later costs page faults on fresh
@@ -465,7 +465,7 @@ func gcBudgetMB() int {
 	if v, err := strconv.Atoi(os.Getenv("GOVIX_GC_BUDGET_MB")); err == nil {
 		return v
 	}
-	return 64
+	return 128
 }
 
 func gcAfterPercent() int {
