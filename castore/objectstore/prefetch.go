@@ -87,9 +87,9 @@ func (p *prefetcher) indexOf(d castore.Digest) int {
 
 func (p *prefetcher) fetch(ctx context.Context, d castore.Digest) chan fetched {
 	ch := make(chan fetched, 1)
-	go func() {
+	p.objects.background(ctx, func(ctx context.Context) {
 		data, err := p.objects.ReadChunk(ctx, d, nil)
 		ch <- fetched{data, err}
-	}()
+	})
 	return ch
 }

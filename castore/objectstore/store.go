@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 
 	"github.com/klauspost/compress/zstd"
 	"gocloud.dev/blob"
@@ -50,6 +51,12 @@ type objects struct {
 
 	enc *zstd.Encoder
 	dec *zstd.Decoder
+
+	// Background reads (read-ahead) run under closing, which close
+	// cancels before it waits for them.
+	closing context.Context
+	stop    context.CancelFunc
+	bg      sync.WaitGroup
 }
 
 func newObjects(bucket *blob.Bucket, prefix string, concurrency int, fsync bool) (*objects, error) {
@@ -61,12 +68,28 @@ func newObjects(bucket *blob.Bucket, prefix string, concurrency int, fsync bool)
 	if err != nil {
 		return nil, err
 	}
-	return &objects{bucket: bucket, prefix: prefix, sem: make(chan struct{}, concurrency), inFlight: make(chan struct{}, 2*concurrency), fsync: fsync, enc: enc, dec: dec}, nil
+	closing, stop := context.WithCancel(context.Background())
+	return &objects{bucket: bucket, prefix: prefix, sem: make(chan struct{}, concurrency), inFlight: make(chan struct{}, 2*concurrency), fsync: fsync, enc: enc, dec: dec, closing: closing, stop: stop}, nil
 }
 
 func (o *objects) close() error {
+	o.stop()
+	o.bg.Wait()
 	o.dec.Close()
 	return o.bucket.Close()
+}
+
+// background runs f in a goroutine that close waits for, with a context
+// that ends with ctx or when the store closes.
+func (o *objects) background(ctx context.Context, f func(ctx context.Context)) {
+	o.bg.Add(1)
+	go func() {
+		defer o.bg.Done()
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		defer context.AfterFunc(o.closing, cancel)()
+		f(ctx)
+	}()
 }
 
 func (o *objects) key(dir string, d castore.Digest) string {
