@@ -27,6 +27,7 @@ language, a content-addressed store that speaks Nix's formats, and a builder.`,
 		newStoreCmd(),
 		newNarBridgeCmd(),
 		newCastoreCmd(),
+		newReplCmd(),
 	)
 	return root
 }
