@@ -68,6 +68,11 @@ type Glue struct {
 	stErr     error
 	ownStore  bool
 
+	// fetched remembers fetches (see cachedFetch); gitTmp holds mirrors of
+	// remote git repositories when there is no CacheDir.
+	fetched map[string]fetchRecord
+	gitTmp  string
+
 	// storeView caches what the store says of store paths read through
 	// the IO.
 	view *storeView
@@ -81,6 +86,7 @@ func New(opts Options) *Glue {
 		stderr:   opts.Stderr,
 		paths:    map[string]*pathEntry{},
 		features: map[string]bool{},
+		fetched:  map[string]fetchRecord{},
 	}
 	if g.stderr == nil {
 		g.stderr = os.Stderr
@@ -157,6 +163,10 @@ var errNoStore = errors.New("this evaluation has no store")
 
 // Close closes the store if the glue opened it. It does not flush.
 func (g *Glue) Close() error {
+	if g.gitTmp != "" {
+		os.RemoveAll(g.gitTmp)
+		g.gitTmp = ""
+	}
 	if g.ownStore && g.st != nil {
 		err := g.st.Close()
 		g.st = nil

@@ -66,13 +66,24 @@ type result struct {
 }
 
 // evalGovix evaluates expr (strictly, printed as nix-instantiate --eval
-// --strict prints it) with a glue over st in dir.
-func evalGovix(t *testing.T, dir, expr string, opts glue.Options) (result, *glue.Glue) {
+// --strict prints it) with a glue configured by opts in dir, with the
+// given experimental features.
+func evalGovix(t *testing.T, dir, expr string, opts glue.Options, features ...string) (result, *glue.Glue) {
+	return evalGovixWith(t, dir, expr, opts, eval.Options{ExperimentalFeatures: features})
+}
+
+// evalGovixPure is evalGovix in pure evaluation mode.
+func evalGovixPure(t *testing.T, expr string, opts glue.Options) (result, *glue.Glue) {
+	return evalGovixWith(t, t.TempDir(), expr, opts, eval.Options{PureEval: true})
+}
+
+func evalGovixWith(t *testing.T, dir, expr string, opts glue.Options, eo eval.Options) (result, *glue.Glue) {
 	t.Helper()
 	var stderr bytes.Buffer
 	opts.Stderr = &stderr
 	g := glue.New(opts)
-	eo := eval.Options{StoreDir: "/nix/store", Stderr: &stderr}
+	eo.StoreDir = "/nix/store"
+	eo.Stderr = &stderr
 	g.Configure(&eo)
 	ev := eval.New(eo)
 	ctx := context.Background()
@@ -90,10 +101,15 @@ func evalGovix(t *testing.T, dir, expr string, opts glue.Options) (result, *glue
 // evalNix evaluates expr with Nix 2.8 in read-write mode with a store of
 // its own under storeRoot (so nothing touches the machine's store).
 func evalNix(t *testing.T, dir, storeRoot, expr string) result {
+	return evalNixFlags(t, dir, storeRoot, expr)
+}
+
+func evalNixFlags(t *testing.T, dir, storeRoot, expr string, flags ...string) result {
 	t.Helper()
-	cmd := exec.Command("nix-instantiate", "--eval", "--strict", "--read-write-mode", "--store", storeRoot, "-E", expr)
+	args := append([]string{"--eval", "--strict", "--read-write-mode", "--store", storeRoot}, flags...)
+	cmd := exec.Command("nix-instantiate", append(args, "-E", expr)...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "NIX_STORE_DIR=/nix/store", "NIX_PATH=")
+	cmd.Env = append(os.Environ(), "NIX_STORE_DIR=/nix/store", "NIX_PATH=", "XDG_CACHE_HOME="+filepath.Join(storeRoot, "cache"))
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {

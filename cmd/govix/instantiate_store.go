@@ -27,7 +27,12 @@ type instantiateStore struct {
 // newInstantiateStore configures o's evaluator options with a store.
 func newInstantiateStore(o *instantiateOpts, stderr io.Writer) *instantiateStore {
 	url := o.storeURL
+	cacheDir := ""
+	if home, err := govixHome(); err == nil {
+		cacheDir = filepath.Join(home, "cache", "fetch")
+	}
 	g := glue.New(glue.Options{
+		CacheDir: cacheDir,
 		ReadOnly: o.evalOnly && !o.readWrite,
 		OpenStore: func(ctx context.Context) (*store.Store, error) {
 			if url == "" {
