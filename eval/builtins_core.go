@@ -208,6 +208,7 @@ func (ev *Evaluator) realisePath(c Call, i int) (string, *Context) {
 	v := c.Force(i)
 	ev.pushFrame(frame{kind: frameMsg, p: "while realising the context of a path"})
 	p, ctx := ev.coerceToPath(c.Pos, v, "")
+	ev.realiseContext(c.Pos, ctx)
 	ev.popFrame()
 	return p, ctx
 }

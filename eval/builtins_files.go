@@ -45,7 +45,8 @@ const (
 func (c Call) realiseArgPath(i int, mode symlinkMode) string {
 	ev := c.Ev
 	v := ev.force(c.Args[i])
-	p, _ := ev.coerceToPath(syntax.NoPos, v, "while realising the context of a path")
+	p, ctx := ev.coerceToPath(syntax.NoPos, v, "while realising the context of a path")
+	ev.realiseContext(c.Pos, ctx)
 	return c.resolveSymlinks(p, mode)
 }
 

@@ -3,6 +3,8 @@ package eval
 import (
 	"context"
 	"errors"
+
+	"github.com/govix/govix/eval/syntax"
 )
 
 // Store is what the evaluator needs from a Nix store. The evaluator itself
@@ -16,6 +18,30 @@ type Store interface {
 	// string ("${./foo}"), and returns its store path. In read-only
 	// evaluation it may only compute the path.
 	CopyPathToStore(ctx context.Context, path string) (storePath string, err error)
+}
+
+// ContextRealiser is implemented by stores that make the store paths a
+// string's context names available before a path built from that string
+// is read (import, readFile, readDir, ...), as Nix's realiseContext does:
+// outputs of derivations must be built then (import from derivation). An
+// error stops the evaluation. Stores without it are not asked.
+type ContextRealiser interface {
+	RealiseContext(ctx context.Context, elems []string) error
+}
+
+// realiseContext asks the store to realise the context of a path about
+// to be read.
+func (ev *Evaluator) realiseContext(pos syntax.Pos, c *Context) {
+	if c == nil {
+		return
+	}
+	r, ok := ev.store.(ContextRealiser)
+	if !ok {
+		return
+	}
+	if err := r.RealiseContext(ev.ctx, c.Elems()); err != nil {
+		ev.raise(EvalError, pos, "%v", err)
+	}
 }
 
 // errNoStore is the reason operations that need a store fail without one.
