@@ -85,36 +85,33 @@ func (g *Glue) builtinStorePath(c eval.Call) eval.Value {
 }
 
 // realiseContext makes sure the store paths a path's context names exist
-// before the path is read, as Nix's realiseContext; outputs of
-// derivations that were not built would need import-from-derivation.
-func (g *Glue) realiseContext(c eval.Call, ctx *eval.Context) {
-	if ctx == nil {
-		return
-	}
-	cx := c.Context()
-	for _, e := range ctx.Elems() {
+// before the path is read, as Nix's realiseContext: paths must be valid
+// (created in this evaluation, in the store, or on disk), and outputs of
+// derivations built, which would take import from derivation.
+func (g *Glue) realiseContext(ctx context.Context, elems []string) error {
+	for _, e := range elems {
 		switch {
 		case strings.HasPrefix(e, "!"):
 			out, drvPath, _ := strings.Cut(e[1:], "!")
-			d, err := g.loadDerivation(cx, drvPath)
+			d, err := g.loadDerivation(ctx, drvPath)
 			if err != nil {
-				c.Errorf(eval.EvalError, "%v", err)
+				return err
 			}
 			o, ok := d.Outputs[out]
 			if !ok {
-				c.Errorf(eval.EvalError, "derivation '%s' does not have an output named '%s'", drvPath, out)
+				return fmt.Errorf("derivation '%s' does not have an output named '%s'", drvPath, out)
 			}
-			if o.Path == "" || !g.isValidPath(cx, o.Path) {
-				c.Errorf(eval.EvalError, "cannot build '%s' during evaluation: import from derivation needs a builder, which this evaluation does not have",
-					drvPath+"^"+out)
+			if o.Path == "" || !g.isValidPath(ctx, o.Path) {
+				return fmt.Errorf("cannot build '%s^%s' during evaluation: import from derivation needs a builder, and this evaluation has none", drvPath, out)
 			}
 		default:
 			p := strings.TrimPrefix(e, "=")
-			if _, err := g.dir.Parse(p); err != nil || !g.isValidPath(cx, p) {
-				c.Errorf(eval.EvalError, "path '%s' is not valid", p)
+			if _, err := g.dir.Parse(p); err != nil || !g.isValidPath(ctx, p) {
+				return fmt.Errorf("path '%s' is not valid", p)
 			}
 		}
 	}
+	return nil
 }
 
 // realPath resolves the symbolic links in an absolute path, through the

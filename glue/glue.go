@@ -137,6 +137,11 @@ func (h storeHook) CopyPathToStore(ctx context.Context, path string) (string, er
 	return h.g.copyPathToStore(ctx, path)
 }
 
+// RealiseContext implements eval.ContextRealiser.
+func (h storeHook) RealiseContext(ctx context.Context, elems []string) error {
+	return h.g.realiseContext(ctx, elems)
+}
+
 // store returns the store, opening it on first use.
 func (g *Glue) store(ctx context.Context) (*store.Store, error) {
 	if g.st != nil {

@@ -317,3 +317,16 @@ func readBlob(ctx context.Context, st *store.Store, info *store.PathInfo) ([]byt
 	_, err = b.ReadFrom(f)
 	return b.Bytes(), err
 }
+
+func TestImportFromDerivation(t *testing.T) {
+	dir := tree(t, sources)
+	for _, expr := range []string{
+		`import (derivation { name = "ifd"; builder = "/b"; system = "x"; })`,
+		`builtins.readFile "${derivation { name = "ifd"; builder = "/b"; system = "x"; }}/x"`,
+	} {
+		got, _ := evalGovix(t, dir, expr, glue.Options{ReadOnly: true})
+		if got.err == nil || !strings.Contains(got.err.Error(), "import from derivation needs a builder") {
+			t.Errorf("%s: got %s %v, want an import-from-derivation error", expr, got.out, got.err)
+		}
+	}
+}

@@ -297,7 +297,9 @@ func (g *Glue) addPath(c eval.Call, name, p string, pctx *eval.Context, filter e
 	ctx := c.Context()
 	var res eval.Value
 	c.WithFrame("while adding path '"+p+"'", func() {
-		g.realiseContext(c, pctx)
+		if err := g.realiseContext(ctx, pctx.Elems()); err != nil {
+			c.Errorf(eval.EvalError, "%v", err)
+		}
 		// A copy of (part of) a store path keeps its references.
 		var refs []string
 		if g.inStore(p) && !g.opts.ReadOnly {
