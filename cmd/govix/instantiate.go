@@ -6,11 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -437,28 +437,37 @@ func startCPUProfile(file string) (stop func(), err error) {
 }
 
 // tuneGCForBatch sets the garbage collector's pacing for one batch
-// evaluation, which allocates much and frees little until it ends. The
-// collector does not run until the heap reaches 128 MiB (small evaluations
-// never collect); from the first collection on it paces with GOGC=400,
-// trading memory for fewer collections of a heap that is mostly alive.
-// Measured on bench/eval: collecting later costs page faults on fresh
-// memory, collecting more often costs marking. GOGC or GOMEMLIMIT in the
-// environment disable this; GOVIX_GC_BUDGET_MB and GOVIX_GC_PERCENT tune
-// it.
+// evaluation, which allocates much and frees little until it ends: no
+// collection until the heap reaches 128 MiB (small evaluations never
+// collect, as with Nix, whose Boehm heap starts large), then a collection
+// whenever the heap reaches gcGrowth times what the last one left alive —
+// Go's GOGC pacing with a floor. Measured on bench/eval: collecting later
+// costs page faults on fresh memory, more often costs marking a heap that
+// is mostly alive. GOGC or GOMEMLIMIT in the environment disable this;
+// GOVIX_GC_BUDGET_MB and GOVIX_GC_GROWTH tune it.
 func tuneGCForBatch() {
 	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
 		return
 	}
-	budget := int64(gcBudgetMB()) << 20
-	after := gcAfterPercent()
+	floor := int64(gcBudgetMB()) << 20
+	growth := gcGrowth()
 	debug.SetGCPercent(-1)
-	debug.SetMemoryLimit(budget)
-	// A finalizer on a garbage object runs after the first collection.
-	sentinel := new([16]byte)
-	runtime.SetFinalizer(sentinel, func(*[16]byte) {
-		debug.SetGCPercent(after)
-		debug.SetMemoryLimit(math.MaxInt64)
-	})
+	debug.SetMemoryLimit(floor)
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	// The finalizer of an unreachable object runs after each collection;
+	// it sets the next limit and arms the next one.
+	var arm func()
+	arm = func() {
+		runtime.SetFinalizer(new([16]byte), func(*[16]byte) {
+			metrics.Read(sample)
+			if sample[0].Value.Kind() == metrics.KindUint64 {
+				live := int64(sample[0].Value.Uint64())
+				debug.SetMemoryLimit(max(floor, int64(growth*float64(live))))
+			}
+			arm()
+		})
+	}
+	arm()
 }
 
 func gcBudgetMB() int {
@@ -468,11 +477,11 @@ func gcBudgetMB() int {
 	return 128
 }
 
-func gcAfterPercent() int {
-	if v, err := strconv.Atoi(os.Getenv("GOVIX_GC_PERCENT")); err == nil {
+func gcGrowth() float64 {
+	if v, err := strconv.ParseFloat(os.Getenv("GOVIX_GC_GROWTH"), 64); err == nil && v > 1 {
 		return v
 	}
-	return 400
+	return 3
 }
 
 // physicalMemory returns the machine's RAM in bytes, or 0 if unknown.
