@@ -26,7 +26,7 @@ func init() {
 		&Builtin{Name: "pathExists", Arity: 1, Fn: builtinPathExists},
 		&Builtin{Name: "hashFile", Arity: 2, Fn: builtinHashFile},
 		&Builtin{Name: "toPath", Arity: 1, Fn: builtinToPath},
-		&Builtin{Name: "placeholder", Arity: 1, Fn: builtinPlaceholder},
+		&Builtin{Name: "placeholder", Arity: 1, Global: true, Fn: builtinPlaceholder},
 	)
 }
 

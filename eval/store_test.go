@@ -64,3 +64,19 @@ func TestRealiseContext(t *testing.T) {
 		}
 	}
 }
+
+// placeholder is a plain global in Nix (nixpkgs calls it unqualified);
+// __placeholder is not bound.
+func TestPlaceholderIsGlobal(t *testing.T) {
+	ev := New(Options{IO: &MemIO{}})
+	got, err := ev.EvalSource(context.Background(), "«string»", "/", []byte(`placeholder "out"`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := ev.ShowValue(got, PrintOptions{}); s != `"/1rz4g4znpzjwh1xymhjpm42vipw92pr73vdgl6xs1hycac8kf2n9"` {
+		t.Errorf("placeholder \"out\" = %s", s)
+	}
+	if _, err := ev.EvalSource(context.Background(), "«string»", "/", []byte(`__placeholder "out"`)); err == nil {
+		t.Errorf("__placeholder is bound; Nix has no such name")
+	}
+}
