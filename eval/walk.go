@@ -90,3 +90,16 @@ func (ev *Evaluator) toGo(v Value, depth int) any {
 		panic(fmt.Sprintf("unreachable: %T", x))
 	}
 }
+
+// CoerceToStringFor converts v to a string as string interpolation does
+// ("${v}": strings, paths copied to the store, sets with __toString or
+// outPath), for a command's output: errors get errorContext (such as
+// "while generating the eval command output") as their innermost trace
+// entry.
+func (ev *Evaluator) CoerceToStringFor(ctx context.Context, v Value, errorContext string) (string, error) {
+	var s string
+	err := ev.run(ctx, func() {
+		s, _ = ev.coerceToString(syntax.NoPos, ev.force(v), errorContext, false, true, true)
+	})
+	return s, err
+}

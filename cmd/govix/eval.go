@@ -160,10 +160,10 @@ func runEval(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	case o.json:
 		err = ev.WriteJSON(ctx, out, v, true)
 	case o.raw:
+		// As nix eval --raw: a string (or a set that coerces to one) is
+		// printed as it is, nothing else is forced.
 		var s string
-		if err = ev.ForceDeep(ctx, v); err == nil {
-			s, err = ev.CoerceToString(ctx, v)
-		}
+		s, err = ev.CoerceToStringFor(ctx, v, "while generating the eval command output")
 		if err == nil {
 			_, err = io.WriteString(out, s)
 		}

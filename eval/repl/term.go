@@ -43,7 +43,9 @@ func NewTerminal(s *Session, opts TerminalOptions) (*Terminal, error) {
 		Prompt:                 Prompt,
 		HistoryFile:            opts.HistoryFile,
 		HistoryLimit:           historyLimit,
-		DisableAutoSaveHistory: false,
+		// Lines are saved by ReadLine: the editor's own saving happens
+		// after it has returned the line, and would race with Close.
+		DisableAutoSaveHistory: true,
 		AutoComplete:           &completer{s: s},
 		Stdin:                  opts.In,
 		Stdout:                 opts.Out,
@@ -85,6 +87,9 @@ func (t *Terminal) ReadLine(prompt string) (string, error) {
 		return "", ErrInterrupt
 	case err != nil:
 		return "", err
+	}
+	if strings.TrimSpace(line) != "" {
+		t.rl.SaveHistory(line)
 	}
 	return line, nil
 }
