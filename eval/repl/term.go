@@ -40,9 +40,9 @@ func NewTerminal(s *Session, opts TerminalOptions) (*Terminal, error) {
 	fd := int(opts.In.Fd())
 	var saved *readline.State
 	rl, err := readline.NewEx(&readline.Config{
-		Prompt:                 Prompt,
-		HistoryFile:            opts.HistoryFile,
-		HistoryLimit:           historyLimit,
+		Prompt:       Prompt,
+		HistoryFile:  opts.HistoryFile,
+		HistoryLimit: historyLimit,
 		// Lines are saved by ReadLine: the editor's own saving happens
 		// after it has returned the line, and would race with Close.
 		DisableAutoSaveHistory: true,
