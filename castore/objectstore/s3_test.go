@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -80,6 +81,8 @@ func startS3(t testing.TB) *s3Server {
 	l.Close()
 	s := &s3Server{endpoint: "http://" + addr, keyID: "AK" + randomHex(8), secret: randomHex(20)}
 	cmd := exec.Command(bin, "--access", s.keyID, "--secret", s.secret, "--port", addr, "--keep-alive", "--quiet", "posix", root)
+	// The server dies with the test process, even one that is killed.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stderr, &stderr
 	if err := cmd.Start(); err != nil {
