@@ -35,7 +35,7 @@ var listCases = []nixCase{
 	{expr: `builtins.partition (x: x > 10) [ ]`, want: `{ right = [ ]; wrong = [ ]; }`},
 	{expr: `builtins.partition (_: 1) [ "foo" ]`, err: `expected a Boolean but found an integer: 1`},
 	{expr: `builtins.partition 1 "foo"`, err: `expected a function but found an integer: 1`},
-		{expr: `builtins.groupBy (x: if x > 2 then "big" else "small") [ 1 5 2 7 ]`, want: `{ big = [ 5 7 ]; small = [ 1 2 ]; }`},
+	{expr: `builtins.groupBy (x: if x > 2 then "big" else "small") [ 1 5 2 7 ]`, want: `{ big = [ 5 7 ]; small = [ 1 2 ]; }`},
 	{expr: `builtins.groupBy (x: x) [ "foo" "bar" 1 ]`, err: `expected a string but found an integer: 1`},
 	{expr: `builtins.groupBy (_: 1) "foo"`, err: `expected a list but found a string: "foo"`},
 
