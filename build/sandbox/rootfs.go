@@ -3,13 +3,19 @@ package sandbox
 import (
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
+	"strings"
 )
 
 // writeRootfs creates the root directory of one run under bundle: an
 // almost empty tree (runc creates the mount points it needs) with the
 // /etc files Nix's sandbox writes. The root is mounted read-only, so
 // nothing the build does lands here.
+//
+// Like Nix 2.8's sandbox without build users, where the builder's user
+// namespace maps it to the host user that created these files, the root
+// (mode 0750), /etc and its files belong to the sandbox user.
 func writeRootfs(bundle string, s *Spec) (string, error) {
 	root := filepath.Join(bundle, "rootfs")
 	if err := os.MkdirAll(filepath.Join(root, "etc"), 0o755); err != nil {
@@ -33,9 +39,64 @@ func writeRootfs(bundle string, s *Spec) (string, error) {
 		files["hosts"] = "127.0.0.1 localhost\n::1 localhost\n"
 	}
 	for name, content := range files {
-		if err := os.WriteFile(filepath.Join(root, "etc", name), []byte(content), 0o644); err != nil {
+		p := filepath.Join(root, "etc", name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			return "", err
+		}
+		if err := os.Chown(p, int(uid), int(gid)); err != nil {
 			return "", err
 		}
 	}
+	for _, p := range []string{filepath.Join(root, "etc"), root} {
+		if err := os.Chown(p, int(uid), int(gid)); err != nil {
+			return "", err
+		}
+	}
+	if err := os.Chmod(root, 0o750); err != nil {
+		return "", err
+	}
+	if err := makeMountParents(root, s, int(uid), int(gid)); err != nil {
+		return "", err
+	}
 	return root, nil
+}
+
+// makeMountParents creates the directories of the root that lead to mount
+// targets (/nix for /nix/store), owned by the sandbox user like the rest
+// of the root; runc would create them owned by root. Mount points
+// themselves are hidden by what is mounted on them.
+func makeMountParents(root string, s *Spec, uid, gid int) error {
+	targets := make([]string, 0, len(s.Mounts)+len(s.Tmpfs)+1)
+	for _, m := range s.Mounts {
+		targets = append(targets, m.Target)
+	}
+	targets = append(targets, s.Tmpfs...)
+	if s.BinSh != "" {
+		targets = append(targets, "/bin/sh")
+	}
+	covered := func(dir string) bool {
+		for _, t := range targets {
+			if dir == t || strings.HasPrefix(dir, t+"/") {
+				return true
+			}
+		}
+		return dir == "/proc" || dir == "/dev" || dir == "/tmp" || dir == "/etc" ||
+			strings.HasPrefix(dir, "/proc/") || strings.HasPrefix(dir, "/dev/") ||
+			strings.HasPrefix(dir, "/tmp/") || strings.HasPrefix(dir, "/etc/")
+	}
+	for _, t := range targets {
+		for dir := path.Dir(t); dir != "/"; dir = path.Dir(dir) {
+			if covered(dir) {
+				continue
+			}
+			p := filepath.Join(root, dir)
+			if err := os.MkdirAll(p, 0o755); err != nil {
+				return err
+			}
+			if err := os.Chown(p, uid, gid); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
