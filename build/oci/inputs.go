@@ -22,11 +22,16 @@ import (
 // a directory shared by every build (and by every process using the same
 // directory): a node's files appear under a name derived from its digest,
 // written completely under a temporary name and renamed into place. They
-// look like a Nix store path: owned by root, read-only (0444 files, 0555
-// executables and directories), modification time 1.
+// look like a Nix store path: read-only (0444 files, 0555 executables and
+// directories), modification time 1, and owned by the build user, as
+// Nix 2.8's sandbox without build users shows store paths (its user
+// namespace maps the store's owner to the build user). Only root can
+// enter the cache directory (0700), so the owner's host account cannot
+// reach them; builds see them through read-only bind mounts.
 type inputCache struct {
-	dir   string
-	store *castore.Store
+	dir      string
+	store    *castore.Store
+	uid, gid int
 
 	mu      sync.Mutex
 	pending map[string]*materialising
@@ -37,11 +42,14 @@ type materialising struct {
 	err  error
 }
 
-func newInputCache(dir string, store *castore.Store) (*inputCache, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+func newInputCache(dir string, store *castore.Store, uid, gid int) (*inputCache, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("oci: input cache: %w", err)
 	}
-	return &inputCache{dir: dir, store: store, pending: map[string]*materialising{}}, nil
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("oci: input cache: %w", err)
+	}
+	return &inputCache{dir: dir, store: store, uid: uid, gid: gid, pending: map[string]*materialising{}}, nil
 }
 
 // key names a node in the cache.
@@ -106,7 +114,7 @@ func (c *inputCache) materialise(ctx context.Context, n castore.Node, dest strin
 	if err := fsio.Export(ctx, c.store, n, staged, nil); err != nil {
 		return fmt.Errorf("oci: materialising input: %w", err)
 	}
-	if err := canonicalise(staged); err != nil {
+	if err := canonicalise(staged, c.uid, c.gid); err != nil {
 		return fmt.Errorf("oci: materialising input: %w", err)
 	}
 	if err := os.Rename(staged, dest); err != nil {
@@ -119,18 +127,19 @@ func (c *inputCache) materialise(ctx context.Context, n castore.Node, dest strin
 	return nil
 }
 
-// canonicalise gives a tree the metadata of a Nix store path.
-func canonicalise(root string) error {
+// canonicalise gives a tree the metadata of a Nix store path, owned by
+// uid and gid.
+func canonicalise(root string, uid, gid int) error {
 	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		return canonicaliseOne(p, d.Type())
+		return canonicaliseOne(p, d.Type(), uid, gid)
 	})
 }
 
-func canonicaliseOne(p string, typ fs.FileMode) error {
-	if err := os.Lchown(p, 0, 0); err != nil {
+func canonicaliseOne(p string, typ fs.FileMode, uid, gid int) error {
+	if err := os.Lchown(p, uid, gid); err != nil {
 		return err
 	}
 	if typ&fs.ModeSymlink == 0 {

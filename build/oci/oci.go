@@ -3,7 +3,7 @@
 //
 // A request's inputs are materialised from the castore into a cache
 // directory shared by every build (once per node, keyed by digest, made
-// to look like store paths: root-owned, read-only, modification time 1)
+// to look like store paths: read-only, modification time 1)
 // and bind-mounted read-only under the inputs directory; scratch paths
 // are fresh host directories mounted writable; the command runs as an
 // unprivileged user with a network of its own unless the request allows
@@ -91,7 +91,7 @@ func New(opts Options) (*Builder, error) {
 	if opts.UID == 0 && opts.GID == 0 {
 		opts.UID, opts.GID = 1000, 100
 	}
-	ic, err := newInputCache(opts.CacheDir, opts.Store)
+	ic, err := newInputCache(opts.CacheDir, opts.Store, int(opts.UID), int(opts.GID))
 	if err != nil {
 		return nil, err
 	}
@@ -232,7 +232,7 @@ func (b *Builder) prepare(ctx context.Context, req *build.Request, work string) 
 		if s == req.InputsDir {
 			// Like Nix's store directory in the sandbox: group-writable
 			// and sticky, so builds can add paths but not remove inputs.
-			if err := os.Chmod(host, 0o1775); err != nil {
+			if err := os.Chmod(host, 0o775|os.ModeSticky); err != nil {
 				return nil, nil, fmt.Errorf("oci: %w", err)
 			}
 		}
