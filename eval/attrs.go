@@ -111,6 +111,66 @@ var emptyAttrs = &Attrs{}
 // through its fields: a set may be layered.
 func flatAttrs(attrs []Attr) *Attrs { return &Attrs{layer: attrs} }
 
+// Small sets are allocated together with their attributes.
+type (
+	attrs1 struct {
+		Attrs
+		a [1]Attr
+	}
+	attrs2 struct {
+		Attrs
+		a [2]Attr
+	}
+	attrs3 struct {
+		Attrs
+		a [3]Attr
+	}
+	attrs4 struct {
+		Attrs
+		a [4]Attr
+	}
+	attrs5 struct {
+		Attrs
+		a [5]Attr
+	}
+	attrs6 struct {
+		Attrs
+		a [6]Attr
+	}
+)
+
+// newAttrs returns a flat set of n attributes to fill in (sorted by
+// name, before anyone else sees the set).
+func newAttrs(n int) *Attrs {
+	switch n {
+	case 1:
+		s := &attrs1{}
+		s.layer = s.a[:]
+		return &s.Attrs
+	case 2:
+		s := &attrs2{}
+		s.layer = s.a[:]
+		return &s.Attrs
+	case 3:
+		s := &attrs3{}
+		s.layer = s.a[:]
+		return &s.Attrs
+	case 4:
+		s := &attrs4{}
+		s.layer = s.a[:]
+		return &s.Attrs
+	case 5:
+		s := &attrs5{}
+		s.layer = s.a[:]
+		return &s.Attrs
+	case 6:
+		s := &attrs6{}
+		s.layer = s.a[:]
+		return &s.Attrs
+	}
+	return &Attrs{layer: make([]Attr, n)}
+}
+
 // get returns the attribute named s, or nil.
 func (a *Attrs) get(tab *symbolTable, s Sym) *Attr {
 	for l := a; ; {

@@ -37,7 +37,14 @@ func (n *attrsNode) eval(ev *Evaluator, env *Env) Value {
 		return emptyAttrs
 	}
 	ns := len(n.template)
-	attrs := make([]Attr, ns, ns+len(n.dynamic))
+	var set *Attrs
+	var attrs []Attr
+	if len(n.dynamic) == 0 && n.overrides < 0 {
+		set = newAttrs(ns)
+		attrs = set.layer
+	} else {
+		attrs = make([]Attr, ns, ns+len(n.dynamic))
+	}
 	copy(attrs, n.template)
 	dynEnv := env
 	if n.rec {
@@ -73,6 +80,9 @@ func (n *attrsNode) eval(ev *Evaluator, env *Env) Value {
 		for i, v := range n.values {
 			attrs[i].Value = ev.lazy(v, e)
 		}
+	}
+	if set != nil {
+		return set
 	}
 	if len(n.dynamic) == 0 {
 		return flatAttrs(attrs)
