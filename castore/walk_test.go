@@ -49,8 +49,8 @@ func TestGetRecursiveChecksWhatItReads(t *testing.T) {
 
 func TestLeavesFirst(t *testing.T) {
 	// X is met at depth 2 (below A) and at depth 3 (below B and C):
-	// breadth-first order is root, A, B, X, C, and reversing it would send
-	// C after X but B before C, so LeavesFirst must really sort.
+	// breadth-first order is root, A, B, X, C; reversed, C would come before
+	// X, which it refers to, so LeavesFirst must really sort.
 	x, _ := NewDirectory(Entry{Name: "f", Node: FileNode(helloDigest, 12, false)})
 	c, _ := NewDirectory(Entry{Name: "x", Node: x.Node()})
 	a, _ := NewDirectory(Entry{Name: "x", Node: x.Node()}, Entry{Name: "y", Node: SymlinkNode("t")})
