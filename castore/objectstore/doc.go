@@ -6,18 +6,21 @@
 // # Layout
 //
 // Every object is immutable and named by a BLAKE3 digest (lower-case hex,
-// under a two-digit fan-out directory that spreads keys over an object
-// store's partitions):
+// under a fan-out directory of its first four digits that spreads keys over
+// an object store's partitions):
 //
 //	govix-castore-format          the layout version, written once
-//	chunks/b3/HH/HEX              a chunk's bytes, zstd-compressed
-//	blobs/b3/HH/HEX               the chunk index of a blob of more than one
+//	chunks/b3/HHHH/HEX            a chunk's bytes, zstd-compressed
+//	blobs/b3/HHHH/HEX             the chunk index of a blob of more than one
 //	                              chunk (a tvix.castore.v1 StatBlobResponse)
-//	dirs/b3/HH/HEX                a Directory's canonical encoding
+//	dirs/b3/HHHH/HEX              a Directory's canonical encoding
 //
 // A blob of one chunk (every blob of up to 64 KiB, and most up to 1 MiB) is
-// just that chunk. Chunks and chunk indexes are the same as Tvix's object
-// store layout.
+// just that chunk. Chunks and chunk indexes are laid out as Tvix's object
+// store lays them out, so each can read the other's blobs (Tvix also writes
+// an index for a blob of one chunk, which this package reads and does not
+// need). Directories differ: Tvix stores a closure as one object under its
+// root, which cannot serve a subdirectory on its own.
 //
 // # Many writers, crashes
 //

@@ -27,7 +27,7 @@ func TestParseIndex(t *testing.T) {
 		n    int // chunks; 0 for an error
 	}{
 		{"two", index(ok, ok), 2},
-		{"one", index(ok), 0},
+		{"one", index(ok), 1},
 		{"none", nil, 0},
 		{"garbage", []byte{0xff, 0xff}, 0},
 		{"short-digest", index(ok, &castorepb.StatBlobResponse_ChunkMeta{Digest: d[:5], Size: 5}), 0},
@@ -71,7 +71,7 @@ func FuzzParseIndex(f *testing.F) {
 			}
 			total += c.Size
 		}
-		if len(chunks) < 2 || total > 1<<62 {
+		if len(chunks) < 1 || total > 1<<62 {
 			t.Fatalf("accepted %d chunks of %d bytes", len(chunks), total)
 		}
 	})

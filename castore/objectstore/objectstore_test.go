@@ -12,7 +12,10 @@ import (
 	"strings"
 	"testing"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/govix/govix/castore"
+	"github.com/govix/govix/castore/castorepb"
 	"github.com/govix/govix/castore/castoretest"
 	"github.com/govix/govix/castore/objectstore"
 )
@@ -78,7 +81,7 @@ func TestLayout(t *testing.T) {
 		t.Fatalf("Chunks = %d, %v", len(chunks), err)
 	}
 	want := map[string]bool{"govix-castore-format": true}
-	obj := func(dir string, d castore.Digest) string { return dir + "/b3/" + d.Hex()[:2] + "/" + d.Hex() }
+	obj := func(dir string, d castore.Digest) string { return dir + "/b3/" + d.Hex()[:4] + "/" + d.Hex() }
 	want[obj("chunks", ds)] = true
 	want[obj("blobs", dl)] = true
 	for _, c := range chunks {
@@ -162,7 +165,7 @@ func TestCorruptObjects(t *testing.T) {
 			}
 			chunks, _ := s.Blobs.Chunks(ctx, dl)
 			path := func(kind string, d castore.Digest) string {
-				return filepath.Join(dir, kind, "b3", d.Hex()[:2], d.Hex())
+				return filepath.Join(dir, kind, "b3", d.Hex()[:4], d.Hex())
 			}
 			var victim string
 			switch tc.target {
@@ -230,5 +233,45 @@ func TestBadURLs(t *testing.T) {
 	u, _ := url.Parse("objectstore+s3://bucket?access_key_id=AK&secret_access_key=SUPERSECRET&bogus=1")
 	if _, err := objectstore.Open(t.Context(), u); err == nil || strings.Contains(err.Error(), "SUPERSECRET") {
 		t.Errorf("error %v shows the secret", err)
+	}
+}
+
+// TestTvixSingleChunkIndex: Tvix writes a chunk index for a blob of one
+// chunk too; such a blob reads as one stored whole.
+func TestTvixSingleChunkIndex(t *testing.T) {
+	dir := t.TempDir()
+	ctx := t.Context()
+	s := openURL(t, fileURL(dir))
+	defer s.Close()
+	data := []byte("a blob of one chunk")
+	d, _, err := s.Blobs.Put(ctx, bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := proto.Marshal(&castorepb.StatBlobResponse{Chunks: []*castorepb.StatBlobResponse_ChunkMeta{{Digest: d[:], Size: uint64(len(data))}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "blobs", "b3", d.Hex()[:4], d.Hex())
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, idx, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if chunks, err := s.Blobs.Chunks(ctx, d); err != nil || len(chunks) != 0 {
+		t.Errorf("Chunks = %v, %v; want none", chunks, err)
+	}
+	if ok, err := s.Blobs.Has(ctx, d); !ok || err != nil {
+		t.Errorf("Has = %v, %v", ok, err)
+	}
+	r, err := s.Blobs.Open(ctx, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(r)
+	r.Close()
+	if err != nil || !bytes.Equal(got, data) {
+		t.Errorf("read %q, %v", got, err)
 	}
 }

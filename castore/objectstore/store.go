@@ -94,7 +94,7 @@ func (o *objects) background(ctx context.Context, f func(ctx context.Context)) {
 
 func (o *objects) key(dir string, d castore.Digest) string {
 	h := d.Hex()
-	return o.prefix + dir + h[:2] + "/" + h
+	return o.prefix + dir + h[:4] + "/" + h
 }
 
 // acquire takes one of the store's request slots.
@@ -257,10 +257,15 @@ func (o *objects) Manifest(ctx context.Context, d castore.Digest) ([]castore.Chu
 	if err != nil {
 		return nil, fmt.Errorf("objectstore: chunk index of %s: %w", d, err)
 	}
+	if len(chunks) == 1 && chunks[0].Digest == d {
+		// Tvix writes an index for a blob of one chunk too: the blob is
+		// stored whole, as that chunk.
+		return nil, fmt.Errorf("objectstore: blob %s is one chunk: %w", d, castore.ErrNotFound)
+	}
 	return chunks, nil
 }
 
-// parseIndex decodes a stored chunk index: at least two chunks, each with a
+// parseIndex decodes a stored chunk index: at least one chunk, each with a
 // digest and a size, the sizes adding up to at most 2^62. (Whether the
 // chunks make up the blob is checked when they are read.)
 func parseIndex(b []byte) ([]castore.ChunkMeta, error) {
@@ -268,7 +273,7 @@ func parseIndex(b []byte) ([]castore.ChunkMeta, error) {
 	if err := proto.Unmarshal(b, &msg); err != nil {
 		return nil, fmt.Errorf("%w: %w", castore.ErrCorrupt, err)
 	}
-	if n := len(msg.GetChunks()); n < 2 {
+	if n := len(msg.GetChunks()); n < 1 {
 		return nil, fmt.Errorf("%w: %d chunks", castore.ErrCorrupt, n)
 	}
 	chunks := make([]castore.ChunkMeta, len(msg.GetChunks()))
