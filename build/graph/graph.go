@@ -67,7 +67,7 @@ type Options struct {
 type EventKind int
 
 const (
-	// Planned: the derivations to build are known (Count of them).
+	// Planned: the derivations to build are known (Drvs).
 	Planned EventKind = iota
 	// Substituted: Path was copied from a substituter.
 	Substituted
@@ -87,12 +87,12 @@ const (
 type Event struct {
 	Kind    EventKind
 	Drv     storepath.StorePath
-	Path    storepath.StorePath // Substituted
-	Line    string              // LogLine
-	Err     error               // Failed
-	Cause   storepath.StorePath // Skipped
-	Attempt *build.Attempt      // Built, Failed (when the builder ran)
-	Count   int                 // Planned
+	Path    storepath.StorePath   // Substituted
+	Line    string                // LogLine
+	Err     error                 // Failed
+	Cause   storepath.StorePath   // Skipped
+	Attempt *build.Attempt        // Built, Failed (when the builder ran)
+	Drvs    []storepath.StorePath // Planned: the derivations to build
 }
 
 // Target is a derivation to realise, with the outputs wanted (all when
@@ -111,10 +111,21 @@ type Report struct {
 	// Failures are the builds that failed, with the dependents they
 	// kept from being built.
 	Failures []*Failure
+	// Skipped are the derivations not built because a dependency failed,
+	// with how many of their direct dependencies failed (or were
+	// skipped), dependencies before their dependents.
+	Skipped []Skip
 	// Checks are the results of rebuilding with Check.
 	Checks []*CheckResult
 	// Attempts are the resources each build used, by derivation.
 	Attempts map[storepath.StorePath][]build.Attempt
+}
+
+// Skip is a derivation not built because some of its dependencies
+// failed.
+type Skip struct {
+	Drv          storepath.StorePath
+	FailedInputs int
 }
 
 // Failure is a derivation that could not be built.
@@ -230,9 +241,11 @@ type node struct {
 	drvPath    storepath.StorePath
 	drv        *derivation.Derivation
 	check      bool
+	deps       []*node
 	dependents []*node
 	waiting    int // dependencies not built yet
 	failed     bool
+	skipped    bool // failed because a dependency did
 }
 
 // planner decides what to build.
@@ -264,8 +277,24 @@ func (b *Builder) Build(ctx context.Context, targets []Target, check bool) (*Rep
 			return report, err
 		}
 	}
-	b.emit(Event{Kind: Planned, Count: len(p.order)})
+	var planned []storepath.StorePath
+	for _, n := range p.order {
+		planned = append(planned, n.drvPath)
+	}
+	b.emit(Event{Kind: Planned, Drvs: planned})
 	b.run(ctx, p.order, report)
+	for _, n := range p.order {
+		if !n.skipped {
+			continue
+		}
+		s := Skip{Drv: n.drvPath}
+		for _, d := range n.deps {
+			if d.failed {
+				s.FailedInputs++
+			}
+		}
+		report.Skipped = append(report.Skipped, s)
+	}
 	if len(report.Failures) > 0 {
 		return report, ErrFailed
 	}
@@ -403,6 +432,7 @@ func (p *planner) plan(ctx context.Context, drvPath storepath.StorePath, drv *de
 		}
 		if dep != nil {
 			dep.dependents = append(dep.dependents, n)
+			n.deps = append(n.deps, dep)
 			n.waiting++
 		}
 	}
@@ -536,7 +566,7 @@ func (b *Builder) skipDependents(n *node) []storepath.StorePath {
 			if d.failed {
 				continue
 			}
-			d.failed = true
+			d.failed, d.skipped = true, true
 			skipped = append(skipped, d.drvPath)
 			b.emit(Event{Kind: Skipped, Drv: d.drvPath, Cause: n.drvPath})
 			walk(d)
