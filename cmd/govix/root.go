@@ -27,6 +27,9 @@ language, a content-addressed store that speaks Nix's formats, and a builder.`,
 		newStoreCmd(),
 		newNarBridgeCmd(),
 		newCastoreCmd(),
+		newBuildCmd(),
+		newBuildDaemonCmd(),
+		newLogCmd(),
 		newReplCmd(),
 	)
 	return root
