@@ -45,42 +45,69 @@ const DefaultConcurrency = 32
 // otherwise come from the usual AWS_* environment variables and shared
 // files).
 func Open(ctx context.Context, u *url.URL) (*castore.Store, error) {
+	b, err := OpenBucket(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	o, err := newObjects(b.Bucket, b.Prefix, b.Concurrency, b.Fsync)
+	if err != nil {
+		b.Close()
+		return nil, err
+	}
+	if err := o.checkFormat(ctx); err != nil {
+		o.close()
+		return nil, fmt.Errorf("objectstore: %s: %w", redacted(u), err)
+	}
+	dirs := &dirService{DirectoryService: castore.NewDirectoryService(o), o: o}
+	return castore.NewStore(newBlobService(o), dirs, o.close), nil
+}
+
+// Bucket is the object storage a store URL names, opened: for other
+// services (a store's PathInfos, say) to keep their objects beside the
+// castore's, under their own key prefix.
+type Bucket struct {
+	*blob.Bucket
+	Prefix      string // of every key: "" or ending in "/"
+	Concurrency int    // requests to make at a time
+	Fsync       bool   // sync files before they appear (objectstore+file)
+}
+
+// OpenBucket opens the bucket of an objectstore+file or objectstore+s3 URL,
+// taking the parameters Open documents and refusing others.
+func OpenBucket(ctx context.Context, u *url.URL) (*Bucket, error) {
 	q := u.Query()
 	take := func(name string) string {
 		v := q.Get(name)
 		q.Del(name)
 		return v
 	}
-	concurrency := DefaultConcurrency
+	b := &Bucket{Concurrency: DefaultConcurrency}
 	if v := take("concurrency"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 1024 {
 			return nil, fmt.Errorf("objectstore: concurrency=%q: want a number from 1 to 1024", v)
 		}
-		concurrency = n
+		b.Concurrency = n
 	}
 
-	var bucket *blob.Bucket
-	var prefix string
-	var fsync bool
 	switch u.Scheme {
 	case SchemeFile:
 		if u.Host != "" || u.Path == "" {
 			return nil, fmt.Errorf("objectstore: %s: want objectstore+file:///absolute/dir", redacted(u))
 		}
-		fsync = true
+		b.Fsync = true
 		if v := take("fsync"); v != "" {
-			b, err := strconv.ParseBool(v)
+			f, err := strconv.ParseBool(v)
 			if err != nil {
 				return nil, fmt.Errorf("objectstore: fsync=%q: want true or false", v)
 			}
-			fsync = b
+			b.Fsync = f
 		}
 		if err := noMore(u, q); err != nil {
 			return nil, err
 		}
 		var err error
-		bucket, err = fileblob.OpenBucket(u.Path, &fileblob.Options{
+		b.Bucket, err = fileblob.OpenBucket(u.Path, &fileblob.Options{
 			CreateDir: true,
 			// Temporary files next to their objects: renames stay on one
 			// file system, and a crash leaves only *.tmp files behind.
@@ -94,35 +121,24 @@ func Open(ctx context.Context, u *url.URL) (*castore.Store, error) {
 		if u.Host == "" {
 			return nil, fmt.Errorf("objectstore: %s: want objectstore+s3://bucket[/prefix]", redacted(u))
 		}
-		client, err := s3Client(ctx, q, take, concurrency)
+		client, err := s3Client(ctx, q, take, b.Concurrency)
 		if err != nil {
 			return nil, err
 		}
 		if err := noMore(u, q); err != nil {
 			return nil, err
 		}
-		bucket, err = s3blob.OpenBucket(ctx, client, u.Host, nil)
+		b.Bucket, err = s3blob.OpenBucket(ctx, client, u.Host, nil)
 		if err != nil {
 			return nil, fmt.Errorf("objectstore: %s: %w", redacted(u), err)
 		}
 		if p := strings.Trim(u.Path, "/"); p != "" {
-			prefix = p + "/"
+			b.Prefix = p + "/"
 		}
 	default:
 		return nil, fmt.Errorf("objectstore: %s: scheme %q is not an object store scheme (want %s or %s)", redacted(u), u.Scheme, SchemeFile, SchemeS3)
 	}
-
-	o, err := newObjects(bucket, prefix, concurrency, fsync)
-	if err != nil {
-		bucket.Close()
-		return nil, err
-	}
-	if err := o.checkFormat(ctx); err != nil {
-		o.close()
-		return nil, fmt.Errorf("objectstore: %s: %w", redacted(u), err)
-	}
-	dirs := &dirService{DirectoryService: castore.NewDirectoryService(o), o: o}
-	return castore.NewStore(newBlobService(o), dirs, o.close), nil
+	return b, nil
 }
 
 func s3Client(ctx context.Context, q url.Values, take func(string) string, concurrency int) (*s3.Client, error) {
