@@ -14,7 +14,10 @@
 // nothing the server sends either: blobs are read chunk by chunk against the
 // chunk digests the server lists and against the blob's own digest, and
 // directories are checked against the digests that name them and against the
-// closure they belong to.
+// closure they belong to. (A chunk list the server made up from another
+// blob's valid chunks passes the chunk checks; a reader going through the
+// blob catches it before the last chunk, one reading a range does not. Only
+// a BAO, which no server sends yet, would close that gap.)
 //
 // Store URLs: grpc+unix:///path/to.sock, grpc+http://host:port and
 // grpc+https://host:port.
