@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -350,6 +352,9 @@ func runBuild(ctx context.Context, o *buildOpts, stdin io.Reader, stdout, stderr
 		return err
 	}
 	code := reportFailures(stderr, dir, report)
+	if code != 0 {
+		reportUnbuilt(ctx, stderr, dir, st, targets)
+	}
 	if o.check {
 		if c := reportChecks(stderr, dir, report); c != 0 {
 			code |= c
@@ -524,14 +529,32 @@ func reportFailures(w io.Writer, dir storepath.StoreDir, r *graph.Report) int {
 	for _, s := range r.Skipped {
 		fmt.Fprintf(w, "error: %d dependencies of derivation '%s' failed to build\n", s.FailedInputs, dir.Print(s.Drv))
 	}
-	if len(r.Failures) > 1 {
-		var names []string
-		for _, f := range r.Failures {
-			names = append(names, "'"+dir.Print(f.Drv)+"'")
+	return 0x60 | mask
+}
+
+// reportUnbuilt names the targets that were not built, when there are
+// several, as Nix does.
+func reportUnbuilt(ctx context.Context, w io.Writer, dir storepath.StoreDir, st *store.Store, targets []buildTarget) {
+	var names []string
+	for _, t := range targets {
+		drv, err := graph.ReadDerivation(ctx, st, dir, dir.Print(t.drv))
+		if err != nil {
+			continue
 		}
+		p, err := dir.ParseCanonical(drv.Outputs[t.output].Path)
+		if err != nil {
+			continue
+		}
+		if info, err := st.PathInfo.Get(ctx, p.Digest); err == nil && info.StorePath == p {
+			continue
+		}
+		names = append(names, "'"+dir.Print(t.drv)+"'")
+	}
+	sort.Strings(names)
+	names = slices.Compact(names)
+	if len(names) > 1 {
 		fmt.Fprintf(w, "error: build of %s failed\n", strings.Join(names, ", "))
 	}
-	return 0x60 | mask
 }
 
 // reportChecks prints what --check found and returns the exit status bit
