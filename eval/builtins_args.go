@@ -63,6 +63,16 @@ func (c Call) funcMsg(v Value, msg string) Value {
 	return nil
 }
 
+// intMsg forces v to an integer.
+func (c Call) intMsg(v Value, msg string) int64 {
+	v = c.forceMsg(v, msg)
+	n, ok := v.(Int)
+	if !ok {
+		c.wantMsg(msg, "an integer", v)
+	}
+	return int64(n)
+}
+
 // boolMsg forces v to a Boolean.
 func (c Call) boolMsg(v Value, msg string) bool {
 	v = c.forceMsg(v, msg)

@@ -19,7 +19,7 @@ func init() {
 }
 
 func builtinAttrNames(c Call) Value {
-	a := c.Attrs(0)
+	a := c.attrsMsg(c.Args[0], "while evaluating the argument passed to builtins.attrNames")
 	out := make([]Value, a.Len())
 	for i, at := range a.all() {
 		out[i] = c.Ev.symString(at.Name)
@@ -41,7 +41,7 @@ func (ev *Evaluator) symString(s Sym) *String {
 }
 
 func builtinAttrValues(c Call) Value {
-	a := c.Attrs(0)
+	a := c.attrsMsg(c.Args[0], "while evaluating the argument passed to builtins.attrValues")
 	out := make([]Value, a.Len())
 	for i, at := range a.all() {
 		out[i] = at.Value
@@ -99,7 +99,7 @@ func builtinRemoveAttrs(c Call) Value {
 
 func builtinListToAttrs(c Call) Value {
 	ev := c.Ev
-	l := c.List(0)
+	l := c.listMsg(c.Args[0], "while evaluating the argument passed to builtins.listToAttrs")
 	attrs := make([]Attr, 0, len(l.elems))
 	for _, e := range l.elems {
 		pair := c.ForceAttrs(e, "while evaluating an element of the list passed to builtins.listToAttrs")

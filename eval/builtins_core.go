@@ -80,7 +80,7 @@ func arithBuiltin(op byte) func(Call) Value {
 func builtinLessThan(c Call) Value {
 	a := c.Force(0)
 	b := c.Force(1)
-	return mkBool(c.Ev.lessThan(a, b, c.Pos))
+	return mkBool(c.Ev.lessThan(a, b, syntax.NoPos))
 }
 
 func builtinThrow(c Call) Value {
@@ -162,27 +162,29 @@ func builtinWarn(c Call) Value {
 }
 
 // builtinAddErrorContext adds a message to the trace of errors raised
-// while forcing its second argument.
+// while forcing its second argument, where Nix's catch block adds it:
+// outside the frames of the failed evaluation, inside the caller's.
 func builtinAddErrorContext(c Call) Value {
 	ev := c.Ev
-	var msg string
-	func() {
-		saved := ev.save()
-		defer func() {
-			if x := recover(); x != nil {
-				e, isErr := x.(*Error)
-				if isErr {
-					ev.restore(saved, e)
-					m := ev.force(c.Args[0])
-					ev.pushFrame(frame{kind: frameMsg, p: "while evaluating the error message passed to builtins.addErrorContext"})
-					msg, _ = ev.coerceToString(c.Pos, m, "", false, false, true)
-					ev.popFrame()
-					e.AddTrace(syntax.NoPos, msg)
-				}
-				panic(x)
-			}
-		}()
-		ev.force(c.Args[1])
+	h := len(ev.frames)
+	saved := ev.save()
+	defer func() {
+		x := recover()
+		if x == nil {
+			return
+		}
+		e, isErr := x.(*Error)
+		if isErr && e.Kind != Interrupted {
+			// The message is evaluated while the error unwinds; an
+			// error in it replaces this one, as in Nix.
+			ev.restore(saved, e)
+			m := ev.force(c.Args[0])
+			ev.pushFrame(frame{kind: frameMsg, p: "while evaluating the error message passed to builtins.addErrorContext"})
+			msg, _ := ev.coerceToString(c.Pos, m, "", false, false, true)
+			ev.popFrame()
+			e.insertTrace(h, msg)
+		}
+		panic(x)
 	}()
 	return ev.force(c.Args[1])
 }

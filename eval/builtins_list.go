@@ -1,6 +1,10 @@
 package eval
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/govix/govix/eval/syntax"
+)
 
 // The list basics the language needs.
 
@@ -25,7 +29,7 @@ func init() {
 func builtinLength(c Call) Value { return Int(len(c.List(0).elems)) }
 
 func builtinHead(c Call) Value {
-	l := c.List(0)
+	l := c.listMsg(c.Args[0], "while evaluating the first argument passed to 'builtins.head'")
 	if len(l.elems) == 0 {
 		c.Errorf(EvalError, "'builtins.head' called on an empty list")
 	}
@@ -33,7 +37,7 @@ func builtinHead(c Call) Value {
 }
 
 func builtinTail(c Call) Value {
-	l := c.List(0)
+	l := c.listMsg(c.Args[0], "while evaluating the first argument passed to 'builtins.tail'")
 	if len(l.elems) == 0 {
 		c.Errorf(EvalError, "'builtins.tail' called on an empty list")
 	}
@@ -41,8 +45,8 @@ func builtinTail(c Call) Value {
 }
 
 func builtinElemAt(c Call) Value {
-	n := c.Int(1)
-	l := c.List(0)
+	n := c.intMsg(c.Args[1], "while evaluating the second argument passed to 'builtins.elemAt'")
+	l := c.listMsg(c.Args[0], "while evaluating the first argument passed to 'builtins.elemAt'")
 	if n < 0 || n >= int64(len(l.elems)) {
 		c.Errorf(EvalError, "'builtins.elemAt' called with index %d on a list of size %d", n, len(l.elems))
 	}
@@ -88,17 +92,17 @@ func builtinFilter(c Call) Value {
 }
 
 func builtinFoldl(c Call) Value {
-	f := c.Func(0)
-	l := c.List(2)
+	f := c.funcMsg(c.Args[0], "while evaluating the first argument passed to builtins.foldlStrict")
+	l := c.listMsg(c.Args[2], "while evaluating the third argument passed to builtins.foldlStrict")
 	if len(l.elems) == 0 {
-		return c.Force(1)
+		return c.Ev.force(c.Args[1])
 	}
 	acc := c.Args[1]
 	ev := c.Ev
 	for _, e := range l.elems {
 		base := len(ev.args)
 		ev.args = append(ev.args, acc, e)
-		acc = ev.callStack(f, base, c.Pos)
+		acc = ev.callStack(f, base, syntax.NoPos)
 	}
 	return acc
 }
