@@ -93,15 +93,11 @@ func (g *Glue) realiseContext(ctx context.Context, elems []string) error {
 		switch {
 		case strings.HasPrefix(e, "!"):
 			out, drvPath, _ := strings.Cut(e[1:], "!")
-			d, err := g.loadDerivation(ctx, drvPath)
+			p, err := g.outputPath(ctx, drvPath, out)
 			if err != nil {
 				return err
 			}
-			o, ok := d.Outputs[out]
-			if !ok {
-				return fmt.Errorf("derivation '%s' does not have an output named '%s'", drvPath, out)
-			}
-			if o.Path == "" || !g.isValidPath(ctx, o.Path) {
+			if p == "" || !g.isValidPath(ctx, p) {
 				return fmt.Errorf("cannot build '%s^%s' during evaluation: import from derivation needs a builder, and this evaluation has none", drvPath, out)
 			}
 		default:

@@ -296,6 +296,15 @@ func (g *Glue) finishDerivation(b *drvBuilder) eval.Value {
 	drvPath := e.printed
 	if e.drvOutputs == nil {
 		e.drvOutputs = d.OutputNames()
+		e.drvOutPaths = make([]string, len(e.drvOutputs))
+		for i, o := range e.drvOutputs {
+			e.drvOutPaths[i] = d.Outputs[o].Path
+		}
+		// In read-only mode nothing reads the .drv back (Nix would
+		// not find it either): keep only what is needed of it.
+		if g.opts.ReadOnly {
+			e.text = nil
+		}
 		// Later derivations that depend on this one need its hash
 		// modulo; remember it rather than reading the .drv back.
 		if err := g.hasher.Remember(ctx, drvPath, d); err != nil {

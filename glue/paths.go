@@ -23,8 +23,9 @@ type pathEntry struct {
 	ca   storepath.ContentAddress
 	// A text path (toFile, a store derivation) has its contents here.
 	text []byte
-	// drvOutputs are the output names of a store derivation.
-	drvOutputs []string
+	// drvOutputs are the output names of a store derivation, and
+	// drvOutPaths their paths ("" if not known before building).
+	drvOutputs, drvOutPaths []string
 	// A source path is a copy of a file system tree.
 	src *sourceCopy
 	// narHash and narSize describe its NAR, when known before writing.
@@ -37,16 +38,24 @@ type pathEntry struct {
 // named name with contents and references refs (printed store paths).
 func (g *Glue) addText(name string, contents []byte, refs []string) (*pathEntry, error) {
 	refs = sortedSet(refs)
-	sps := make([]storepath.StorePath, 0, len(refs))
+	// The type is "text" and the references, as Nix's makeTextPath; the
+	// references are printed store paths already, sorted as Nix sorts
+	// them (by base name, which in one store directory is their order).
+	n := len("text")
 	for _, r := range refs {
-		p, err := g.dir.Parse(r)
-		if err != nil {
-			return nil, err
+		if !g.inStore(r) || strings.IndexByte(r[len(g.dir)+1:], '/') >= 0 {
+			return nil, fmt.Errorf("path '%s' is not a store path", r)
 		}
-		sps = append(sps, p)
+		n += 1 + len(r)
+	}
+	typ := make([]byte, 0, n)
+	typ = append(typ, "text"...)
+	for _, r := range refs {
+		typ = append(typ, ':')
+		typ = append(typ, r...)
 	}
 	h := nixhash.Sum(nixhash.SHA256, contents)
-	p, err := g.dir.MakeTextPath(name, h, sps)
+	p, err := g.dir.MakeStorePath(string(typ), h, name)
 	if err != nil {
 		return nil, err
 	}
@@ -137,6 +146,28 @@ func (g *Glue) derivationOutputs(ctx context.Context, drvPath string) ([]string,
 		return nil, err
 	}
 	return d.OutputNames(), nil
+}
+
+// outputPath returns the path of output out of the store derivation at
+// drvPath ("" if it is not known before building).
+func (g *Glue) outputPath(ctx context.Context, drvPath, out string) (string, error) {
+	if e, ok := g.paths[drvPath]; ok && e.drvOutputs != nil {
+		for i, o := range e.drvOutputs {
+			if o == out {
+				return e.drvOutPaths[i], nil
+			}
+		}
+		return "", fmt.Errorf("derivation '%s' does not have an output named '%s'", drvPath, out)
+	}
+	d, err := g.loadDerivation(ctx, drvPath)
+	if err != nil {
+		return "", err
+	}
+	o, ok := d.Outputs[out]
+	if !ok {
+		return "", fmt.Errorf("derivation '%s' does not have an output named '%s'", drvPath, out)
+	}
+	return o.Path, nil
 }
 
 // loadDerivation reads the store derivation at drvPath: one created in

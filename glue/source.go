@@ -2,6 +2,7 @@ package glue
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"io/fs"
@@ -9,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/govix/govix/eval"
-	"github.com/govix/govix/nixcompat/nar"
 	"github.com/govix/govix/nixcompat/nixhash"
 	"github.com/govix/govix/nixcompat/storepath"
 )
@@ -60,33 +60,39 @@ func fileType(m fs.FileMode) string {
 }
 
 // dumpTree writes the NAR of the tree at root, read through fsys, to w.
-// keep (if not nil) filters entries below the root; left out records the
-// paths it rejected, relative to root.
+// keep (if not nil) filters entries below the root; leftOut records the
+// paths it rejected, relative to root. w gets many small writes: give it
+// a hash or a buffered writer.
 func dumpTree(ctx context.Context, fsys eval.IO, w io.Writer, root string, keep keepFunc, leftOut map[string]bool) error {
 	fi, err := fsys.Lstat(ctx, root)
 	if err != nil {
 		return err
 	}
-	nw := nar.NewWriter(w)
-	if err := dumpNode(ctx, fsys, nw, root, "/", "", fi, keep, leftOut); err != nil {
+	e := &narEncoder{w: w}
+	e.token(narMagic)
+	if err := dumpNode(ctx, fsys, e, root, "", fi, keep, leftOut); err != nil {
 		return err
 	}
-	return nw.Close()
+	return e.err
 }
 
-func dumpNode(ctx context.Context, fsys eval.IO, w *nar.Writer, abs, narPath, rel string, fi fs.FileInfo, keep keepFunc, leftOut map[string]bool) error {
+// dumpNode writes one node (as Nix's dumpPath: entries sorted by name,
+// "executable" for files the owner may execute).
+func dumpNode(ctx context.Context, fsys eval.IO, e *narEncoder, abs, rel string, fi fs.FileInfo, keep keepFunc, leftOut map[string]bool) error {
 	m := fi.Mode()
+	e.token("(")
+	e.token("type")
 	switch {
 	case m&fs.ModeSymlink != 0:
 		t, err := fsys.Readlink(ctx, abs)
 		if err != nil {
 			return err
 		}
-		return w.WriteHeader(&nar.Header{Path: narPath, Type: nar.TypeSymlink, LinkTarget: t})
+		e.token("symlink")
+		e.token("target")
+		e.token(t)
 	case m.IsDir():
-		if err := w.WriteHeader(&nar.Header{Path: narPath, Type: nar.TypeDirectory}); err != nil {
-			return err
-		}
+		e.token("directory")
 		ents, err := fsys.ReadDir(ctx, abs)
 		if err != nil {
 			return err
@@ -111,27 +117,80 @@ func dumpNode(ctx context.Context, fsys eval.IO, w *nar.Writer, abs, narPath, re
 				}
 				continue
 			}
-			cnar := narPath + "/" + name
-			if narPath == "/" {
-				cnar = "/" + name
-			}
-			if err := dumpNode(ctx, fsys, w, cabs, cnar, crel, cfi, keep, leftOut); err != nil {
+			e.token("entry")
+			e.token("(")
+			e.token("name")
+			e.token(name)
+			e.token("node")
+			if err := dumpNode(ctx, fsys, e, cabs, crel, cfi, keep, leftOut); err != nil {
 				return err
 			}
+			e.token(")")
 		}
-		return nil
 	case m.IsRegular():
 		data, err := fsys.ReadFile(ctx, abs)
 		if err != nil {
 			return err
 		}
-		if err := w.WriteHeader(&nar.Header{Path: narPath, Type: nar.TypeRegular, Executable: m.Perm()&0o100 != 0, Size: int64(len(data))}); err != nil {
-			return err
+		e.token("regular")
+		if m.Perm()&0o100 != 0 {
+			e.token("executable")
+			e.token("")
 		}
-		_, err = w.Write(data)
-		return err
+		e.token("contents")
+		e.bytes(data)
+	default:
+		return fmt.Errorf("file '%s' has an unsupported type", abs)
 	}
-	return fmt.Errorf("file '%s' has an unsupported type", abs)
+	e.token(")")
+	return nil
+}
+
+// narMagic starts every NAR.
+const narMagic = "nix-archive-1"
+
+// narEncoder writes the tokens of a NAR (Nix's string framing: a 64-bit
+// little-endian length, the bytes, zeros to a multiple of 8) straight to
+// a writer, without a buffer of its own: hashing a few small files does
+// not pay for one.
+type narEncoder struct {
+	w   io.Writer
+	err error
+	hdr [8]byte
+}
+
+var narPadding [8]byte
+
+func (e *narEncoder) bytes(b []byte) {
+	if e.err != nil {
+		return
+	}
+	binary.LittleEndian.PutUint64(e.hdr[:], uint64(len(b)))
+	if _, e.err = e.w.Write(e.hdr[:]); e.err != nil {
+		return
+	}
+	if _, e.err = e.w.Write(b); e.err != nil {
+		return
+	}
+	if pad := (8 - len(b)%8) % 8; pad > 0 {
+		_, e.err = e.w.Write(narPadding[:pad])
+	}
+}
+
+func (e *narEncoder) token(s string) {
+	if e.err != nil {
+		return
+	}
+	// Tokens are short: frame them in one write.
+	var buf [64]byte
+	if len(s) <= len(buf)-16 {
+		binary.LittleEndian.PutUint64(buf[:8], uint64(len(s)))
+		n := 8 + copy(buf[8:], s)
+		n += (8 - len(s)%8) % 8
+		_, e.err = e.w.Write(buf[:n])
+		return
+	}
+	e.bytes([]byte(s))
 }
 
 // addSource records the tree at root as a store path named name, hashed

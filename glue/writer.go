@@ -1,6 +1,7 @@
 package glue
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -9,7 +10,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/govix/govix/castore"
-	"github.com/govix/govix/nixcompat/nar"
 	"github.com/govix/govix/nixcompat/nixhash"
 	"github.com/govix/govix/nixcompat/storepath"
 	"github.com/govix/govix/store"
@@ -130,7 +130,10 @@ func (g *Glue) ingest(ctx context.Context, st *store.Store, e *pathEntry) (*stor
 				if src.excl != nil {
 					keep = func(abs, typ string) bool { return !src.excluded(abs[len(src.root)+1:]) }
 				}
-				err = dumpTree(ctx, fsys, pw, src.root, keep, nil)
+				bw := bufio.NewWriterSize(pw, 64<<10)
+				if err = dumpTree(ctx, fsys, bw, src.root, keep, nil); err == nil {
+					err = bw.Flush()
+				}
 			}
 			pw.CloseWithError(err)
 		}()
@@ -153,14 +156,15 @@ func (g *Glue) ingest(ctx context.Context, st *store.Store, e *pathEntry) (*stor
 
 // writeFileNAR writes the NAR of a single non-executable regular file.
 func writeFileNAR(w io.Writer, data []byte) error {
-	nw := nar.NewWriter(w)
-	if err := nw.WriteHeader(&nar.Header{Path: "/", Type: nar.TypeRegular, Size: int64(len(data))}); err != nil {
-		return err
-	}
-	if _, err := nw.Write(data); err != nil {
-		return err
-	}
-	return nw.Close()
+	e := &narEncoder{w: w}
+	e.token(narMagic)
+	e.token("(")
+	e.token("type")
+	e.token("regular")
+	e.token("contents")
+	e.bytes(data)
+	e.token(")")
+	return e.err
 }
 
 // fileNARHash returns the sha256 and size of the NAR of a single
