@@ -5,8 +5,9 @@
 // A Session does the work for one complete input at a time and knows
 // nothing of terminals; Loop reads lines from a LineReader (a terminal
 // with line editing and history, or plain lines from a pipe) and feeds
-// them to it, joining lines while the input is incomplete. Nothing here
-// but the terminal driver touches the operating system, so the Session
+// them to it, joining lines while the input is incomplete. Apart from the
+// terminal driver (Terminal, not built for wasm) and the completion of
+// file names, nothing here touches the operating system: the Session
 // works wherever package eval does.
 package repl
 
