@@ -98,7 +98,9 @@ func (g *Glue) realiseContext(ctx context.Context, elems []string) error {
 				return err
 			}
 			if p == "" || !g.isValidPath(ctx, p) {
-				return fmt.Errorf("cannot build '%s^%s' during evaluation: import from derivation needs a builder, and this evaluation has none", drvPath, out)
+				if err := g.importFromDerivation(ctx, drvPath, out, p); err != nil {
+					return err
+				}
 			}
 		default:
 			p := strings.TrimPrefix(e, "=")
@@ -106,6 +108,30 @@ func (g *Glue) realiseContext(ctx context.Context, elems []string) error {
 				return fmt.Errorf("path '%s' is not valid", p)
 			}
 		}
+	}
+	return nil
+}
+
+// importFromDerivation builds an output the evaluation reads, through
+// Options.Realise: the paths created so far are written first, since the
+// builder reads the derivation and its inputs from the store.
+func (g *Glue) importFromDerivation(ctx context.Context, drvPath, out, outPath string) error {
+	if g.opts.Realise == nil || g.opts.ReadOnly || outPath == "" {
+		return fmt.Errorf("cannot build '%s^%s' during evaluation: import from derivation needs a builder, and this evaluation has none", drvPath, out)
+	}
+	if err := g.Flush(ctx); err != nil {
+		return err
+	}
+	st, err := g.store(ctx)
+	if err != nil {
+		return err
+	}
+	if err := g.opts.Realise(ctx, st, drvPath, []string{out}); err != nil {
+		return fmt.Errorf("cannot build '%s^%s' during evaluation: %w", drvPath, out, err)
+	}
+	g.view.forget(outPath)
+	if !g.isValidPath(ctx, outPath) {
+		return fmt.Errorf("building '%s^%s' did not produce '%s'", drvPath, out, outPath)
 	}
 	return nil
 }

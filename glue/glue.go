@@ -41,6 +41,12 @@ type Options struct {
 	TempDir string
 	// Stderr receives warnings; default os.Stderr.
 	Stderr io.Writer
+	// Realise, if set, builds derivation outputs that an evaluation reads
+	// (import from derivation): it makes the named outputs of the store
+	// derivation drvPath valid in st, building them if needed. The
+	// derivations and sources of this evaluation are written to st first.
+	// Without it, reading an unbuilt output is an error.
+	Realise func(ctx context.Context, st *store.Store, drvPath string, outputs []string) error
 }
 
 // Glue connects one evaluator to a store. It is used from the
