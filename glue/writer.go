@@ -1,7 +1,6 @@
 package glue
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -115,40 +114,38 @@ func (g *Glue) ingest(ctx context.Context, st *store.Store, e *pathEntry) (*stor
 		info.NarSHA256, info.NarSize = h, size
 		return info, nil
 	case e.src != nil:
-		pr, pw := io.Pipe()
 		fsys := &storeIO{g: g, base: g.io}
 		src := e.src
-		go func() {
-			var err error
-			if src.method == storepath.Flat {
-				var data []byte
-				if data, err = fsys.ReadFile(ctx, src.root); err == nil {
-					err = writeFileNAR(pw, data)
-				}
-			} else {
-				var keep keepFunc
-				if src.excl != nil {
-					keep = func(abs, typ string) bool { return !src.excluded(abs[len(src.root)+1:]) }
-				}
-				bw := bufio.NewWriterSize(pw, 64<<10)
-				if err = dumpTree(ctx, fsys, bw, src.root, keep, nil); err == nil {
-					err = bw.Flush()
-				}
+		if src.method == storepath.Flat {
+			data, err := fsys.ReadFile(ctx, src.root)
+			if err != nil {
+				return nil, err
 			}
-			pw.CloseWithError(err)
-		}()
-		var opts *store.IngestOptions
-		if !e.narHash.IsZero() {
-			var sum [32]byte
-			copy(sum[:], e.narHash.Digest())
-			opts = &store.IngestOptions{SHA256: &sum, Size: e.narSize}
+			if nixhash.Sum(nixhash.SHA256, data) != e.ca.Hash {
+				return nil, fmt.Errorf("%s changed during the evaluation", src.root)
+			}
+			d, n, err := st.Blobs.Put(ctx, bytes.NewReader(data))
+			if err != nil {
+				return nil, err
+			}
+			info.Node = castore.FileNode(d, n, false)
+			if info.NarSHA256, info.NarSize, err = fileNARHash(data); err != nil {
+				return nil, err
+			}
+			return info, nil
 		}
-		res, err := store.IngestNAR(ctx, st.Blobs, st.Directories, pr, opts)
-		pr.CloseWithError(err)
+		var keep keepFunc
+		if src.excl != nil {
+			keep = func(abs, typ string) bool { return !src.excluded(abs[len(src.root)+1:]) }
+		}
+		n, size, sum, err := ingestTree(ctx, fsys, st.Blobs, st.Directories, src.root, keep)
 		if err != nil {
-			return nil, fmt.Errorf("copying %s (changed during the evaluation?): %w", src.root, err)
+			return nil, fmt.Errorf("copying %s: %w", src.root, err)
 		}
-		info.Node, info.NarSize, info.NarSHA256 = res.Node, res.NarSize, res.NarSHA256
+		if !bytes.Equal(sum[:], e.narHash.Digest()) {
+			return nil, fmt.Errorf("%s changed during the evaluation", src.root)
+		}
+		info.Node, info.NarSize, info.NarSHA256 = n, size, sum
 		return info, nil
 	}
 	return nil, fmt.Errorf("nothing to write for %s", e.printed)
