@@ -79,6 +79,9 @@ func runEval(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		o.evalOpts.StoreDir = sd
 	}
 	o.evalOpts.Stderr = stderr
+	o.evalOnly = true // a store, read-only unless --read-write-mode (instantiate_store.go)
+	st := newInstantiateStore(o, stderr)
+	defer st.close()
 	ev := eval.New(o.evalOpts)
 	fail := func(err error) error {
 		var ee *eval.Error
@@ -174,6 +177,9 @@ func runEval(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 				_, err = fmt.Fprintln(out, strings.TrimRight(s, "\n"))
 			}
 		}
+	}
+	if err == nil {
+		err = st.flush(ctx)
 	}
 	if err != nil {
 		out.Flush()
