@@ -19,6 +19,7 @@ import (
 
 	"github.com/govix/govix/eval"
 	"github.com/govix/govix/eval/syntax"
+	"github.com/govix/govix/store"
 )
 
 // newInstantiateCmd is `govix instantiate`, a drop-in for nix-instantiate.
@@ -71,6 +72,9 @@ type instantiateOpts struct {
 	evalOpts                    eval.Options
 	findFile, readWrite         bool
 	storeURL                    string // --store
+	// realise builds outputs the evaluation reads (import from
+	// derivation); govix build sets it.
+	realise func(ctx context.Context, st *store.Store, drvPath string, outputs []string) error
 }
 
 // autoArg is one --arg or --argstr.

@@ -44,7 +44,8 @@ func newInstantiateStore(o *instantiateOpts, stderr io.Writer) *instantiateStore
 			}
 			return backend.Open(ctx, url)
 		},
-		Stderr: stderr,
+		Stderr:  stderr,
+		Realise: o.realise,
 	})
 	g.Configure(&o.evalOpts)
 	return &instantiateStore{g: g, stderr: stderr}
