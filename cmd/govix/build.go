@@ -268,18 +268,20 @@ type buildTarget struct {
 }
 
 // runBuild evaluates, builds and prints the output paths.
-func runBuild(ctx context.Context, o *buildOpts, stdin io.Reader, stdout, stderr io.Writer) error {
+func runBuild(ctx context.Context, o *buildOpts, stdin io.Reader, stdout, stderr io.Writer) (err error) {
 	dir := storepath.DefaultStoreDir
 	if sd := os.Getenv("NIX_STORE_DIR"); sd != "" {
 		dir = storepath.StoreDir(sd)
 	}
+	s := &buildSession{o: o, dir: dir, stderr: stderr, disp: newBuildDisplay(stderr, dir, o.logs)}
+	defer s.close()
 	var targets []buildTarget
 	for _, d := range o.drvs {
 		p, _ := dir.ParseCanonical(d)
 		targets = append(targets, buildTarget{drv: p, output: "out"})
 	}
 	if o.evaluate {
-		lines, err := instantiateForBuild(ctx, o, stdin, stderr)
+		lines, err := instantiateForBuild(ctx, o, stdin, stderr, s.realise)
 		if err != nil {
 			return err
 		}
@@ -301,53 +303,16 @@ func runBuild(ctx context.Context, o *buildOpts, stdin io.Reader, stdout, stderr
 		return err
 	}
 	defer closeWholeStore(st, &err)
-	svc, closeSvc, err := buildService(ctx, o, st)
+	b, err := s.builder(ctx, st)
 	if err != nil {
 		return err
 	}
-	defer closeSvc()
-	subs, err := openSubstituters(ctx, o.substituters, st)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		for _, s := range subs {
-			s.Close()
-		}
-	}()
-	keys, err := parseKeys(o.trustedKeys)
-	if err != nil {
-		return err
-	}
-	home, err := govixHome()
-	if err != nil {
-		return err
-	}
-	disp := newBuildDisplay(stderr, dir, o.logs)
-	defer disp.close()
-	b := graph.New(graph.Options{
-		Store:   st,
-		Service: svc,
-		Config: nixbuild.Config{
-			StoreDir:     dir,
-			Cores:        o.cores,
-			BinSh:        o.binSh != "",
-			SandboxPaths: o.sandboxPaths,
-			Limits:       o.limits,
-		},
-		Jobs:         o.jobs,
-		KeepGoing:    o.keepGoing,
-		Substituters: subs,
-		TrustedKeys:  keys,
-		Logs:         graph.NewLogs(filepath.Join(home, "log")),
-		Events:       disp.event,
-	})
 	var gt []graph.Target
 	for _, t := range targets {
 		gt = append(gt, graph.Target{Drv: t.drv, Outputs: []string{t.output}})
 	}
 	report, err := b.Build(ctx, gt, o.check)
-	disp.close()
+	s.disp.close()
 	if err != nil && !errors.Is(err, graph.ErrFailed) {
 		return err
 	}
@@ -376,9 +341,91 @@ func runBuild(ctx context.Context, o *buildOpts, stdin io.Reader, stdout, stderr
 	return err
 }
 
+// buildSession is what one govix build sets up: the display, and a graph
+// builder per store (the evaluation's store for import from derivation,
+// then the build's).
+type buildSession struct {
+	o       *buildOpts
+	dir     storepath.StoreDir
+	stderr  io.Writer
+	disp    *buildDisplay
+	closers []func()
+}
+
+func (s *buildSession) close() {
+	s.disp.close()
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		s.closers[i]()
+	}
+	s.closers = nil
+}
+
+// builder returns a graph builder working on st.
+func (s *buildSession) builder(ctx context.Context, st *store.Store) (*graph.Builder, error) {
+	o := s.o
+	svc, closeSvc, err := buildService(ctx, o, st)
+	if err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, closeSvc)
+	subs, err := openSubstituters(ctx, o.substituters, st)
+	if err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, func() {
+		for _, sub := range subs {
+			sub.Close()
+		}
+	})
+	keys, err := parseKeys(o.trustedKeys)
+	if err != nil {
+		return nil, err
+	}
+	home, err := govixHome()
+	if err != nil {
+		return nil, err
+	}
+	return graph.New(graph.Options{
+		Store:   st,
+		Service: svc,
+		Config: nixbuild.Config{
+			StoreDir:     s.dir,
+			Cores:        o.cores,
+			BinSh:        o.binSh != "",
+			SandboxPaths: o.sandboxPaths,
+			Limits:       o.limits,
+		},
+		Jobs:         o.jobs,
+		KeepGoing:    o.keepGoing,
+		Substituters: subs,
+		TrustedKeys:  keys,
+		Logs:         graph.NewLogs(filepath.Join(home, "log")),
+		Events:       s.disp.event,
+	}), nil
+}
+
+// realise builds what the evaluation imports from derivations (glue's
+// Realise hook), in the evaluation's store.
+func (s *buildSession) realise(ctx context.Context, st *store.Store, drvPath string, outputs []string) error {
+	b, err := s.builder(ctx, st)
+	if err != nil {
+		return err
+	}
+	p, err := s.dir.ParseCanonical(drvPath)
+	if err != nil {
+		return err
+	}
+	report, err := b.Build(ctx, []graph.Target{{Drv: p, Outputs: outputs}}, false)
+	if errors.Is(err, graph.ErrFailed) {
+		reportFailures(s.stderr, s.dir, report)
+	}
+	return err
+}
+
 // instantiateForBuild runs the evaluation as govix instantiate does and
 // returns its lines: drvPath or drvPath!output.
-func instantiateForBuild(ctx context.Context, o *buildOpts, stdin io.Reader, stderr io.Writer) ([]string, error) {
+func instantiateForBuild(ctx context.Context, o *buildOpts, stdin io.Reader, stderr io.Writer,
+	realise func(context.Context, *store.Store, string, []string) error) ([]string, error) {
 	io_, err := parseInstantiateArgs(o.evalArgs)
 	if err != nil {
 		return nil, &exitError{code: 1, msg: "error: " + err.Error() + "\nTry 'govix build --help' for more information."}
@@ -386,6 +433,7 @@ func instantiateForBuild(ctx context.Context, o *buildOpts, stdin io.Reader, std
 	if io_.evalOnly {
 		return nil, &exitError{code: 1, msg: "error: --eval and --parse are not build flags"}
 	}
+	io_.realise = realise
 	var out bytes.Buffer
 	// nix-build does not warn about --add-root as nix-instantiate does.
 	w := &dropLines{w: stderr, prefix: "warning: you did not specify '--add-root'"}
