@@ -113,17 +113,20 @@ func sameBytes(a, b string) bool {
 	return bytes.Equal(x, y)
 }
 
-// maxOrderOnlyDiffs is how many auxcore files print with formals or let
+// maxOrderOnlyShare bounds the share of files that print with formals or let
 // bindings in another order than Nix 2.8's. Nix 2.8 orders them by the
-// memory addresses of its symbols (see symbolOrder), which govix can only
-// model; the test fails if the model gets worse.
-const maxOrderOnlyDiffs = 165
+// memory addresses of its symbols (see symbolOrder), which depend on its
+// allocator and vary a little from run to run; govix can only model them,
+// so the test fails only if the model gets clearly worse (about 10.5% of the
+// files differ in order today).
+const maxOrderOnlyShare = 0.13
 
 // TestPrintMatchesNix compares Print with Nix 2.8's nix-instantiate --parse
 // on every auxcore file and every parse-okay file of the language tests
 // that Nix 2.8 parses. Outputs must be identical, except that the order of
 // formals and let bindings may differ where the model of Nix's symbol
-// order fails, up to maxOrderOnlyDiffs files.
+// order fails, up to maxOrderOnlyShare of the files. One file in four is
+// checked unless GOVIX_LONG_TESTS is set, to keep the default run short.
 func TestPrintMatchesNix(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs nix-instantiate once per file")
@@ -149,6 +152,15 @@ func TestPrintMatchesNix(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+	}
+	if os.Getenv("GOVIX_LONG_TESTS") == "" {
+		var sample []string
+		for i, f := range files {
+			if i%4 == 0 {
+				sample = append(sample, f)
+			}
+		}
+		files = sample
 	}
 	home := os.Getenv("HOME")
 
@@ -214,7 +226,7 @@ func TestPrintMatchesNix(t *testing.T) {
 	}
 	t.Logf("%d files: %d identical, %d differ only in the order of formals or let bindings, %d not parsed by Nix 2.8",
 		len(results), identical, orderOnly, skipped)
-	if orderOnly > maxOrderOnlyDiffs {
-		t.Errorf("%d files differ in order, more than the %d known", orderOnly, maxOrderOnlyDiffs)
+	if float64(orderOnly) > maxOrderOnlyShare*float64(len(results)) {
+		t.Errorf("%d of %d files differ in order, more than %.0f%%", orderOnly, len(results), 100*maxOrderOnlyShare)
 	}
 }
