@@ -115,15 +115,12 @@ func (b *drvBuilder) attr(key string, v eval.Value) {
 		if key == "__structuredAttrs" {
 			return
 		}
-		j, ctx := c.ToJSON(v, true)
-		b.ctx.Add(ctx)
 		if len(b.json) > 1 {
 			b.json = append(b.json, ',')
 		}
-		k, _ := c.ToJSON(eval.Str(key), false)
-		b.json = append(b.json, k...)
+		b.json = appendJSONString28(b.json, key)
 		b.json = append(b.json, ':')
-		b.json = append(b.json, j...)
+		b.json = appendJSON28(c, b.json, v, &b.ctx, 0)
 		switch key {
 		case "builder":
 			s := c.ForceString(v, "")

@@ -131,6 +131,14 @@ var storeCases = []string{
 	`(derivation { name = "a"; builder = "/b"; system = "x"; __structuredAttrs = true; outputs = [ "out" "doc" ];
 	   a = [ 1 2 { b = "x"; c = null; d = ./a.txt; } ]; s = "é\n\t\"\\"; n = -3; t = true; e = { }; }).drvPath`,
 	`(derivation { name = "a"; builder = "/b"; system = "x"; __structuredAttrs = true; __ignoreNulls = true; z = null; }).drvPath`,
+	// __json is written as Nix 2.8 writes JSON (not as toJSON does now).
+	`let d = attrs: (derivation ({ name = "s"; builder = "/b"; system = "x"; __structuredAttrs = true; } // attrs)).drvPath; in
+	 [ (d { f = 1.5; }) (d { f = 0.1; }) (d { f = 1.0e20; }) (d { f = 123456789.123; }) (d { f = 1.0e-7; }) (d { f = 3.0; })
+	   (d { f = 100000.0; }) (d { f = 1000000.0; }) (d { f = 0.00001234567; }) (d { n = 9223372036854775807; })
+	   (d { s = "é ☃ \u{1}"; }) (d { s = builtins.fromJSON "\"\\u0001\\u001f\\u007f\\b\\f\""; })
+	   (d { l = [ null true false 1 (-1) [ ] { } ]; })
+	   (d { o = { outPath = "x"; y = 1; }; t = { __toString = s: "str"; }; tp = { __toString = s: ./a.txt; }; })
+	   (d { drv = derivation { name = "dep"; builder = "/b"; system = "x"; }; }) ]`,
 	`(derivation { name = "a"; builder = "/b"; system = "x"; __structuredAttrs = false; x = "y"; }).drvPath`,
 	`(derivation { name = "a"; builder = "/b"; system = "x"; __json = "{}"; }).drvPath`,
 	`(derivation { name = "a"; builder = "/b"; system = "x"; passAsFile = [ "big" ]; big = "lots"; }).drvPath`,
