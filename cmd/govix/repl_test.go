@@ -71,8 +71,17 @@ func TestReplInterrupt(t *testing.T) {
 	}
 	waitFor("nix-repl> ")
 	tty.WriteString("let f = n: if n == 0 then 0 else f (n - 1); in builtins.foldl' (a: b: a + f 5000) 0 (builtins.genList (x: x) 10000000)\r")
-	time.Sleep(300 * time.Millisecond) // let the evaluation start; not an assertion
-	tty.WriteString("\x03")
+	// Ctrl-C until the evaluation is interrupted: one typed before the
+	// terminal has left raw mode is a key for the line editor instead.
+	seen := func(want string) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return strings.Contains(screen.String(), want)
+	}
+	for i := 0; i < 40 && !seen("interrupted"); i++ {
+		tty.WriteString("\x03")
+		time.Sleep(500 * time.Millisecond)
+	}
 	waitFor("interrupted")
 	waitFor("nix-repl> ")
 	tty.WriteString("6 * 7\r")
