@@ -197,12 +197,13 @@ func (g *Glue) isValidPath(ctx context.Context, p string) bool {
 	if _, ok := g.paths[p]; ok {
 		return true
 	}
-	info, err := g.view.info(ctx, p)
-	if err == nil && info != nil {
+	// On disk (a Nix store on this machine) first: that needs no store
+	// to be opened.
+	if _, err := g.io.Lstat(ctx, p); err == nil {
 		return true
 	}
-	_, err = g.io.Lstat(ctx, p)
-	return err == nil
+	info, err := g.view.info(ctx, p)
+	return err == nil && info != nil
 }
 
 // lookupInfo returns the PathInfo of p from the store, nil if it has none.
