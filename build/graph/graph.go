@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"runtime"
 	"slices"
 	"strings"
@@ -61,6 +62,9 @@ type Options struct {
 	Events func(Event)
 	// Load reads store derivations; from Store when nil.
 	Load derivation.Loader
+	// HTTPClient downloads for builtin:fetchurl; http.DefaultClient when
+	// nil.
+	HTTPClient *http.Client
 }
 
 // EventKind says what an Event reports.
@@ -602,7 +606,13 @@ func (b *Builder) buildOne(ctx context.Context, n *node) ([]build.Attempt, *Chec
 		}
 		sink.file, sink.buf = f, bufio.NewWriterSize(f, 4096)
 	}
-	res, err := b.opts.Service.Build(ctx, bld.Request, sink)
+	var res *build.Result
+	if bld.IsFetchURL() {
+		// Nix runs its built-in fetcher in the builder process.
+		res, err = bld.FetchURL(ctx, st, b.opts.HTTPClient, sink)
+	} else {
+		res, err = b.opts.Service.Build(ctx, bld.Request, sink)
+	}
 	if cerr := sink.close(); err == nil && cerr != nil {
 		err = cerr
 	}
