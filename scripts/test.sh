@@ -31,3 +31,6 @@ done
 
 echo "== go test"
 go test -timeout 30m ./... "$@"
+
+echo "== fuzz (briefly, every target)"
+./scripts/fuzz.sh
