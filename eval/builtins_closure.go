@@ -65,6 +65,12 @@ func builtinGenericClosure(c Call) Value {
 	}()
 	const opResult = "while evaluating the return value of the `operator` passed to builtins.genericClosure"
 	for head := 0; head < len(work); head++ {
+		if head >= 4096 && head*2 >= len(work) {
+			// Drop the processed half of the queue.
+			n := copy(work, work[head:])
+			clear(work[n:])
+			work, head = work[:n], 0
+		}
 		e := work[head]
 		work[head] = nil
 		cur = e
@@ -80,7 +86,7 @@ func builtinGenericClosure(c Call) Value {
 		}
 		phase = 0
 		key := ev.force(k.Value)
-		if !keys.insert(key, a, h) {
+		if !keys.insert(key, a, res, h) {
 			continue
 		}
 		res = append(res, a)
@@ -113,31 +119,24 @@ func (c Call) requireAttr(a *Attrs, name, msg string) *Attr {
 
 // closureKeys is the set of keys genericClosure has seen.
 type closureKeys struct {
-	ev    *Evaluator
-	ints  map[Int]struct{}
-	strs  map[string]struct{}
-	order []closureKey // while in a hash set: the keys in insertion order
-	tree  *rbTree      // once a key of another kind arrived
+	ev   *Evaluator
+	ints *intSet
+	strs map[string]struct{}
+	tree *rbTree // once a key of another kind arrived
 }
 
-type closureKey struct{ key, elem Value }
-
 // insert adds key (forced) of element elem and reports whether it is new.
-// h is the height of the trace stack of genericClosure's call.
-func (s *closureKeys) insert(key Value, elem Value, h int) bool {
+// done are the elements whose keys were added before, in order; h is the
+// height of the trace stack of genericClosure's call.
+func (s *closureKeys) insert(key Value, elem Value, done []Value, h int) bool {
 	if s.tree == nil {
 		switch k := key.(type) {
 		case Int:
 			if s.strs == nil {
 				if s.ints == nil {
-					s.ints = map[Int]struct{}{}
+					s.ints = &intSet{}
 				}
-				if _, ok := s.ints[k]; ok {
-					return false
-				}
-				s.ints[k] = struct{}{}
-				s.order = append(s.order, closureKey{key, elem})
-				return true
+				return s.ints.add(k)
 			}
 		case *String:
 			if s.ints == nil {
@@ -148,16 +147,17 @@ func (s *closureKeys) insert(key Value, elem Value, h int) bool {
 					return false
 				}
 				s.strs[k.s] = struct{}{}
-				s.order = append(s.order, closureKey{key, elem})
 				return true
 			}
 		}
 		// Another kind: replay the insertions into a tree.
 		s.tree = &rbTree{ev: s.ev, root: -1}
-		for _, o := range s.order {
-			s.tree.insert(o.key, o.elem)
+		keySym := s.ev.symbols.intern("key")
+		for _, d := range done {
+			a := d.(*Attrs)
+			s.tree.insert(s.ev.force(a.get(s.ev.symbols, keySym).Value), a)
 		}
-		s.ints, s.strs, s.order = nil, nil, nil
+		s.ints, s.strs = nil, nil
 	}
 	var inserted bool
 	err := s.ev.catchError(func() { inserted = s.tree.insert(key, elem) })
@@ -181,6 +181,56 @@ func (s *closureKeys) insert(key Value, elem Value, h int) bool {
 		err.insertTrace(h, "while checking key of element "+ev.errorValue(elem))
 	}
 	panic(err)
+}
+
+// intSet is a set of integers: a bitmap for the non-negative ones while
+// it stays dense (at most 256 bits for each member), a map for the rest.
+type intSet struct {
+	bits []uint64
+	m    map[Int]struct{}
+	n    int
+}
+
+// add adds k and reports whether it was new.
+func (s *intSet) add(k Int) bool {
+	if k >= 0 {
+		w := uint64(k) >> 6
+		if w >= uint64(len(s.bits)) && w < uint64(4*(s.n+64)) {
+			s.grow(int(w) + 1)
+		}
+		if w < uint64(len(s.bits)) {
+			bit := uint64(1) << (uint64(k) & 63)
+			if s.bits[w]&bit != 0 {
+				return false
+			}
+			s.bits[w] |= bit
+			s.n++
+			return true
+		}
+	}
+	if s.m == nil {
+		s.m = map[Int]struct{}{}
+	}
+	if _, ok := s.m[k]; ok {
+		return false
+	}
+	s.m[k] = struct{}{}
+	s.n++
+	return true
+}
+
+// grow makes the bitmap hold at least words words and moves the keys of
+// the map it now covers into it.
+func (s *intSet) grow(words int) {
+	bits := make([]uint64, max(words, 2*len(s.bits), 64))
+	copy(bits, s.bits)
+	s.bits = bits
+	for k := range s.m {
+		if k >= 0 && uint64(k)>>6 < uint64(len(bits)) {
+			bits[uint64(k)>>6] |= 1 << (uint64(k) & 63)
+			delete(s.m, k)
+		}
+	}
 }
 
 // rbTree is a red-black tree of keys ordered by lessThan that makes the

@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"bytes"
 	"errors"
 	"io/fs"
 	"strings"
@@ -128,7 +129,7 @@ func (c Call) readFileArg(i int) (string, []byte) {
 
 func builtinReadFile(c Call) Value {
 	p, b := c.readFileArg(0)
-	if strings.IndexByte(string(b), 0) >= 0 {
+	if bytes.IndexByte(b, 0) >= 0 {
 		c.Errorf(EvalError, "the contents of the file '%s' cannot be represented as a Nix string", p)
 	}
 	return Str(string(b))

@@ -2,8 +2,8 @@ package eval
 
 import (
 	"fmt"
+	"hash/maphash"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -488,7 +488,7 @@ type jsonFrame struct {
 
 // parseJSON is sax_parse with Nix's SAX handler.
 func parseJSON(ev *Evaluator, s string) (Value, *jsonError) {
-	p := jsonParser{ev: ev, l: jsonLexer{in: s, current: eof}}
+	p := jsonParser{ev: ev, l: jsonLexer{in: s, current: eof}, seed: maphash.MakeSeed(), strs: new([strCacheSize]*String)}
 	v, err := p.parse()
 	if err != nil {
 		return nil, err
@@ -506,6 +506,8 @@ type jsonParser struct {
 	stack   []jsonFrame
 	vals    []Value // elements of the arrays being parsed
 	members []Attr  // members of the objects being parsed
+	seed    maphash.Seed
+	strs    *[strCacheSize]*String // recent short strings, by hash
 }
 
 func (p *jsonParser) next() jsonToken {
@@ -542,6 +544,45 @@ func (p *jsonParser) str() (string, *jsonError) {
 		return "", &jsonError{msg: fmt.Sprintf("input string '%s' cannot be represented as Nix string because it contains null bytes", strings.ReplaceAll(s, "\x00", "␀"))}
 	}
 	return s, nil
+}
+
+// strCacheSize is the number of short strings the parser remembers: JSON
+// documents repeat values ("type": "github", versions, flags), and equal
+// strings can share one immutable value.
+const strCacheSize = 4096
+
+// strValue returns the current string token as a value, shared with an
+// equal short string met before.
+func (p *jsonParser) strValue() (Value, *jsonError) {
+	b := p.l.buf
+	fast := p.l.stringFast
+	if fast != "" {
+		b = nil
+	}
+	n := len(b) + len(fast)
+	if n == 0 || n > 64 {
+		s, err := p.str()
+		if err != nil {
+			return nil, err
+		}
+		return Str(s), nil
+	}
+	var h uint64
+	if fast != "" {
+		h = maphash.String(p.seed, fast)
+	} else {
+		h = maphash.Bytes(p.seed, b)
+	}
+	slot := &p.strs[h%strCacheSize]
+	if *slot != nil && ((fast != "" && (*slot).s == fast) || (fast == "" && (*slot).s == string(b))) {
+		return *slot, nil
+	}
+	s, err := p.str()
+	if err != nil {
+		return nil, err
+	}
+	*slot = Str(s)
+	return *slot, nil
 }
 
 // key reads an object key (the current token is a string) and the ':'.
@@ -605,11 +646,10 @@ func (p *jsonParser) parse() (Value, *jsonError) {
 			}
 			v = Int(p.l.valUnsign)
 		case tokString:
-			s, err := p.str()
-			if err != nil {
+			var err *jsonError
+			if v, err = p.strValue(); err != nil {
 				return nil, err
 			}
-			v = Str(s)
 		case tokParseError:
 			return nil, p.syntaxError(tokUninitialized, "value")
 		default:
@@ -663,15 +703,32 @@ func (p *jsonParser) closeFrame() Value {
 		if len(elems) == 0 {
 			return emptyList
 		}
-		l := &List{elems: slices.Clone(elems)}
+		l := newList(len(elems))
+		copy(l.elems, elems)
 		clear(elems)
 		p.vals = p.vals[:f.start]
 		return l
 	}
 	members := p.members[f.start:]
-	attrs := slices.Clone(members)
-	clear(members)
-	p.members = p.members[:f.start]
-	// insert_or_assign: the last value of a key wins.
-	return p.ev.makeAttrs(attrs, true)
+	defer func() {
+		clear(members)
+		p.members = p.members[:f.start]
+	}()
+	if len(members) == 0 {
+		return emptyAttrs
+	}
+	// Sort by name; of equal names the last wins (insert_or_assign).
+	sortAttrs(p.ev.symbols, members)
+	w := 0
+	for r := range members {
+		if w > 0 && members[w-1].Name == members[r].Name {
+			members[w-1] = members[r]
+			continue
+		}
+		members[w] = members[r]
+		w++
+	}
+	a := newAttrs(w)
+	copy(a.layer, members[:w])
+	return a
 }

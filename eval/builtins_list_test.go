@@ -114,3 +114,50 @@ func TestSortComparisonsMatchNix(t *testing.T) {
 		}
 	}
 }
+
+// TestIntSet compares the bitmap-and-map set with a plain map on keys
+// dense and sparse, negative and huge.
+func TestIntSet(t *testing.T) {
+	var s intSet
+	ref := map[Int]bool{}
+	x := uint64(1)
+	for i := range 200000 {
+		x = x*6364136223846793005 + 1442695040888963407
+		var k Int
+		switch i % 4 {
+		case 0:
+			k = Int(x % 5000)
+		case 1:
+			k = Int(x%100000) - 50000
+		case 2:
+			k = Int(x >> 1)
+		default:
+			k = Int(i)
+		}
+		if got, want := s.add(k), !ref[k]; got != want {
+			t.Fatalf("add(%d) = %v, want %v", k, got, want)
+		}
+		ref[k] = true
+	}
+	if s.n != len(ref) {
+		t.Errorf("%d members, want %d", s.n, len(ref))
+	}
+}
+
+// TestGenericClosureKeyKinds: keys that start as integers and go on as
+// floats and lists are compared as Nix compares them (the hash set is
+// replaced by the tree with the same contents).
+func TestGenericClosureKeyKinds(t *testing.T) {
+	cases := []nixCase{
+		{expr: `map (x: x.key) (builtins.genericClosure { startSet = [ { key = -5; } { key = 1000000000000; } { key = 3; } ]; operator = x: if x.key == 3 then [ { key = 3.0; } { key = 2.5; } { key = -5; } ] else [ ]; })`,
+			want: `[ -5 1000000000000 3 2.5 ]`},
+		{expr: `map (x: x.key) (builtins.genericClosure { startSet = [ { key = "b"; } { key = "a"; } { key = "b"; } ]; operator = x: [ ]; })`,
+			want: `[ "b" "a" ]`},
+		{expr: `builtins.length (builtins.genericClosure { startSet = builtins.genList (i: { key = i * 7; }) 3000; operator = x: if x.key < 100000 then [ { key = x.key * 2; } { key = x.key + 1; } ] else [ ]; })`,
+			want: `150000`},
+		{expr: `builtins.genericClosure { startSet = [ { key = 1; } { key = 2; } { key = 3; } { key = "x"; } ]; operator = x: [ ]; }`,
+			err: `cannot compare a string with an integer; values are "x" and 2`, newer: true},
+	}
+	runNixCases(t, "/", cases, Options{IO: &MemIO{}})
+	checkNixCases(t, t.TempDir(), cases)
+}

@@ -43,6 +43,11 @@ func (ev *Evaluator) WriteJSON(ctx context.Context, w io.Writer, v Value, strict
 
 // writeJSON converts v to JSON as Nix's printValueAsJSON does.
 func (ev *Evaluator) writeJSON(b *strings.Builder, v Value, strict, copyToStore bool, ctx *ContextBuilder, pos syntax.Pos) {
+	if b.Cap()-b.Len() < 256 {
+		// Grow by doubling: the builder's own growth, by a quarter for
+		// large buffers, copies a big document many times over.
+		b.Grow(max(b.Cap(), 256))
+	}
 	ev.enterDeep(pos)
 	if strict {
 		v = ev.force(v)
