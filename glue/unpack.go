@@ -132,7 +132,7 @@ func unpackTar(ctx context.Context, r io.Reader, dir string) error {
 				return err
 			}
 			dirs = append(dirs, dirTime{p, h.ModTime})
-		case tar.TypeReg, tar.TypeRegA, tar.TypeGNUSparse:
+		case tar.TypeReg, tar.TypeGNUSparse:
 			if err := writeFile(p, tr, fileMode(h.Mode), h.ModTime); err != nil {
 				return err
 			}
