@@ -2,6 +2,7 @@ package eval
 
 import (
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/govix/govix/eval/syntax"
@@ -145,20 +146,42 @@ func builtinTrace(c Call) Value {
 	if s, ok := v.(*String); ok {
 		fmt.Fprintf(c.Ev.stderr, "trace: %s\n", s.s)
 	} else {
-		fmt.Fprintf(c.Ev.stderr, "trace: %s\n", c.Ev.showValue(v, PrintOptions{}))
+		// As Nix 2.8 (Value::print): what nix-instantiate --eval shows,
+		// unevaluated parts as <CODE>.
+		var b strings.Builder
+		c.Ev.printAmbiguous(&b, v, map[any]bool{}, 0)
+		fmt.Fprintf(c.Ev.stderr, "trace: %s\n", b.String())
 	}
 	return c.Ev.force(c.Args[1])
 }
 
 func builtinWarn(c Call) Value {
-	v := c.Ev.force(c.Args[0])
-	s, ok := v.(*String)
-	if !ok {
-		c.Ev.pushFrame(frame{kind: frameMsg, p: "while evaluating the first argument; the message passed to builtins.warn"})
-		c.Ev.typeError(syntax.NoPos, "a string", v)
-	}
-	fmt.Fprintf(c.Ev.stderr, "evaluation warning: %s\n", s.s)
+	s := c.stringMsg(c.Args[0], "while evaluating the first argument; the message passed to builtins.warn")
+	io.WriteString(c.Ev.stderr, formatWarning(s.s))
 	return c.Ev.force(c.Args[1])
+}
+
+// formatWarning lays a warning out as Nix's logWarning does: after the
+// "evaluation warning: " prefix, continuation lines indented under the
+// first, unless the message starts with a newline; trailing whitespace
+// trimmed from every line.
+func formatWarning(msg string) string {
+	const prefix = "evaluation warning: "
+	chomp := func(s string) string { return strings.TrimRight(s, " \t\n\r") }
+	if strings.HasPrefix(msg, "\n") {
+		return strings.TrimSuffix(prefix, " ") + chomp(msg) + "\n"
+	}
+	lines := strings.Split(chomp(msg), "\n")
+	var b strings.Builder
+	for i, l := range lines {
+		if i == 0 {
+			b.WriteString(chomp(prefix + l))
+		} else {
+			b.WriteString("\n" + chomp(strings.Repeat(" ", len(prefix))+l))
+		}
+	}
+	b.WriteString("\n")
+	return b.String()
 }
 
 // builtinAddErrorContext adds a message to the trace of errors raised
