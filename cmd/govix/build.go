@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -368,7 +369,7 @@ func (s *buildSession) builder(ctx context.Context, st *store.Store) (*graph.Bui
 		return nil, err
 	}
 	s.closers = append(s.closers, closeSvc)
-	subs, err := openSubstituters(ctx, o.substituters, st)
+	subs, err := openSubstituters(ctx, o.substituters, o.trustedKeys, st)
 	if err != nil {
 		return nil, err
 	}
@@ -520,10 +521,19 @@ func localBuilder(ctx context.Context, st *store.Store, binSh string) (build.Ser
 }
 
 // openSubstituters opens each substituter; binary caches ingest straight
-// into the store's castore.
-func openSubstituters(ctx context.Context, urls []string, st *store.Store) ([]*store.Store, error) {
+// into the store's castore, and check signatures against keys unless
+// their URL names its own trusted-public-keys.
+func openSubstituters(ctx context.Context, urls, keys []string, st *store.Store) ([]*store.Store, error) {
 	var subs []*store.Store
 	for _, u := range urls {
+		if strings.HasPrefix(u, "nix+") && len(keys) > 0 {
+			if pu, err := url.Parse(u); err == nil && !pu.Query().Has("trusted-public-keys") {
+				q := pu.Query()
+				q.Set("trusted-public-keys", strings.Join(keys, " "))
+				pu.RawQuery = q.Encode()
+				u = pu.String()
+			}
+		}
 		s, err := backend.OpenWith(ctx, u, &backend.Options{IngestInto: st.Castore()})
 		if err != nil {
 			for _, s := range subs {
