@@ -28,7 +28,7 @@ func (s *Store) Check(ctx context.Context) (CheckReport, error) {
 	}
 	var rep CheckReport
 	var chunks, manifests, dirs []castore.Digest
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.view(func(tx *bolt.Tx) error {
 		for _, x := range []struct {
 			bucket []byte
 			list   *[]castore.Digest

@@ -23,14 +23,14 @@ type KV struct {
 func (s *Store) KV(name string) (*KV, error) {
 	bucket := "kv/" + name
 	exists := false
-	s.db.View(func(tx *bolt.Tx) error {
+	s.db.view(func(tx *bolt.Tx) error {
 		exists = tx.Bucket([]byte(bucket)) != nil
 		return nil
 	})
 	if exists {
 		return &KV{s: s, bucket: bucket}, nil
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.db.update(func(tx *bolt.Tx) error {
 		_, err := tx.CreateBucketIfNotExists([]byte(bucket))
 		return err
 	})
@@ -52,7 +52,7 @@ func (kv *KV) Get(key []byte) []byte {
 	if ok {
 		return v
 	}
-	s.db.View(func(tx *bolt.Tx) error {
+	s.db.view(func(tx *bolt.Tx) error {
 		if b := tx.Bucket([]byte(kv.bucket)); b != nil {
 			v = bytes.Clone(b.Get(key))
 		}

@@ -3,8 +3,10 @@
 //
 // # Layout
 //
-//	PATH/govix.db        bbolt database: the index (and other packages' data)
-//	PATH/packs/N.pack    append-only pack files holding chunk bytes
+//	PATH/govix.db          bbolt database: the index (and other packages' data)
+//	PATH/govix.lock        lock taken while a process uses the database
+//	PATH/govix.lock.queue  lock held while waiting for govix.lock
+//	PATH/packs/N.pack      append-only pack files holding chunk bytes
 //
 // Every chunk (a small blob is one chunk) is appended to the current pack
 // file as a record: a 40-byte header (magic, length, BLAKE3 digest) and the
@@ -14,7 +16,7 @@
 // ("castore/directories"), and each pack to the length of it that is
 // committed ("castore/packs"). Buckets whose names do not start with
 // "castore/" are free for other packages: the store package keeps PathInfo
-// there, using DB, View and Update.
+// there, using View and Update.
 //
 // # Durability and crashes
 //
@@ -31,9 +33,34 @@
 //
 // # Concurrency
 //
-// One process at a time opens a store (bbolt locks the database file);
-// within it, everything is safe for concurrent use. Other processes share a
-// store through a daemon.
+// Any number of processes may have a store open at once, as with Nix's
+// local store: a FUSE mount or nar-bridge serving it does not stop other
+// commands from adding to it, and two imports can run side by side.
+//
+// bbolt maps its file into memory and is made for one process, so no
+// process keeps the database open: a process opens it when it needs it,
+// under a lock on govix.lock that is shared for reading and exclusive for
+// writing, and closes it (releasing the lock) after 10 ms without use, at
+// once after its last write, and every 100 ms while it reads
+// continuously, so that writers of other processes get in. Opening costs about 40 µs (the
+// mapping is lazy, the freelist is stored), so a burst of lookups pays it
+// once. A process waiting for govix.lock holds govix.lock.queue, so a
+// waiting writer is not starved by a stream of readers. The locks are
+// flock(2) locks: the kernel drops them when a process dies.
+//
+// Each process appends chunks to pack files of its own: a pack being
+// written is locked (flock on the pack) by its writer and is chosen, or
+// created, with the database held exclusively. The commit protocol above
+// is unchanged: pack bytes are synced before the entries naming them
+// commit, and a pack's committed length is only moved by its writer.
+// Repair on Open, and when a writer takes over a pack, cuts back only
+// packs nobody holds, so one process's crash never touches another's
+// uncommitted bytes.
+//
+// Within a process, a Store is safe for concurrent use. What is read is
+// content-addressed and never changes, so nothing needs invalidating when
+// another process writes: a blob another process adds is found at the next
+// lookup.
 package local
 
 import (
@@ -46,10 +73,10 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"syscall"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
-	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/govix/govix/castore"
 	"github.com/govix/govix/castore/chunked"
@@ -76,8 +103,10 @@ type Options struct {
 	// 1 GiB).
 	FlushEntries int
 	FlushBytes   int64
-	// LockTimeout is how long Open waits for another process to release
-	// the store (default 5 s).
+	// LockTimeout is how long to wait for a process that keeps the
+	// database locked for its whole life (govix before stores were shared)
+	// before failing (default 5 s). Processes using this package wait for
+	// each other without a limit: they hold the database briefly.
 	LockTimeout time.Duration
 }
 
@@ -104,7 +133,7 @@ func (o *Options) withDefaults() Options {
 type Store struct {
 	dir  string
 	opts Options
-	db   *bolt.DB
+	db   *sharedDB
 	blob *chunked.Service
 	dirs castore.DirectoryService
 
@@ -152,26 +181,20 @@ func (b *batch) entries() int {
 func (b *batch) empty() bool { return b.entries() == 0 }
 
 // Open opens (creating if needed) the store in directory dir, repairing
-// what an interrupted writer left behind.
+// what an interrupted writer left behind. Several Stores, in one process or
+// in many, may have the same directory open at once.
 func Open(ctx context.Context, dir string, opts *Options) (*Store, error) {
 	o := opts.withDefaults()
 	if err := os.MkdirAll(filepath.Join(dir, "packs"), 0o755); err != nil {
 		return nil, fmt.Errorf("castore: creating store: %w", err)
 	}
-	db, err := bolt.Open(filepath.Join(dir, DBFile), 0o644, &bolt.Options{
-		Timeout:        o.LockTimeout,
-		NoFreelistSync: true,
-		FreelistType:   bolt.FreelistMapType,
-	})
-	if errors.Is(err, bolterrors.ErrTimeout) {
-		return nil, fmt.Errorf("castore: store %s is in use by another process", dir)
-	}
+	db, err := openShared(dir, o.LockTimeout)
 	if err != nil {
-		return nil, fmt.Errorf("castore: opening store %s: %w", dir, err)
+		return nil, err
 	}
 	s := &Store{dir: dir, opts: o, db: db, pending: newBatch(), readers: make(map[uint32]*os.File)}
 	if err := s.recover(); err != nil {
-		db.Close()
+		db.close()
 		return nil, err
 	}
 	s.blob = chunked.New(chunkStore{s})
@@ -179,21 +202,27 @@ func Open(ctx context.Context, dir string, opts *Options) (*Store, error) {
 	return s, nil
 }
 
-// recover creates the buckets and cuts every pack back to its committed
-// length, removing packs nothing was committed to.
+// recover creates the buckets and cuts every pack no process is writing to
+// back to its committed length, removing packs nothing was committed to.
 func (s *Store) recover() error {
 	// Create the buckets only when missing: a write transaction costs a
 	// disk sync, which a store opened to read should not pay.
 	buckets := [][]byte{bucketChunks, bucketManifests, bucketDirectories, bucketPacks}
-	missing := false
-	s.db.View(func(tx *bolt.Tx) error {
-		for _, b := range buckets {
-			missing = missing || tx.Bucket(b) == nil
+	missing := true
+	if _, err := os.Stat(filepath.Join(s.dir, DBFile)); err == nil {
+		err := s.db.view(func(tx *bolt.Tx) error {
+			missing = false
+			for _, b := range buckets {
+				missing = missing || tx.Bucket(b) == nil
+			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
-		return nil
-	})
+	}
 	if missing {
-		err := s.db.Update(func(tx *bolt.Tx) error {
+		err := s.db.update(func(tx *bolt.Tx) error {
 			for _, b := range buckets {
 				if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 					return err
@@ -205,8 +234,36 @@ func (s *Store) recover() error {
 			return fmt.Errorf("castore: opening store %s: %w", s.dir, err)
 		}
 	}
+	ents, err := os.ReadDir(filepath.Join(s.dir, "packs"))
+	if err != nil {
+		return fmt.Errorf("castore: %w", err)
+	}
+	if len(ents) == 0 {
+		return nil
+	}
+	// Exclusive, so that no other process starts a pack meanwhile; packs
+	// other processes are appending to are locked, and left alone.
+	return s.db.exclusive(func(db *bolt.DB) error {
+		committed, err := committedLengths(db)
+		if err != nil {
+			return fmt.Errorf("castore: opening store %s: %w", s.dir, err)
+		}
+		for _, e := range ents {
+			id, ok := parsePackName(e.Name())
+			if !ok {
+				continue
+			}
+			if err := s.repairPack(id, committed); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func committedLengths(db *bolt.DB) (map[uint32]int64, error) {
 	committed := map[uint32]int64{}
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketPacks).ForEach(func(k, v []byte) error {
 			if len(k) != 4 || len(v) != 8 {
 				return fmt.Errorf("%w: bad pack entry", castore.ErrCorrupt)
@@ -215,33 +272,37 @@ func (s *Store) recover() error {
 			return nil
 		})
 	})
-	if err != nil {
-		return fmt.Errorf("castore: opening store %s: %w", s.dir, err)
+	return committed, err
+}
+
+// repairPack cuts pack id back to its committed length unless another
+// writer holds it. Called with the database held exclusively.
+func (s *Store) repairPack(id uint32, committed map[uint32]int64) error {
+	p := s.packPath(id)
+	f, err := os.OpenFile(p, os.O_RDWR, 0)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
 	}
-	ents, err := os.ReadDir(filepath.Join(s.dir, "packs"))
 	if err != nil {
-		return fmt.Errorf("castore: %w", err)
+		return fmt.Errorf("castore: repairing pack %s: %w", p, err)
 	}
-	for _, e := range ents {
-		id, ok := parsePackName(e.Name())
-		if !ok {
-			continue
-		}
-		p := s.packPath(id)
-		fi, err := e.Info()
-		if err != nil {
-			return fmt.Errorf("castore: %w", err)
-		}
-		want, ok := committed[id]
-		switch {
-		case !ok:
-			err = os.Remove(p)
-		case fi.Size() > want:
-			err = os.Truncate(p, want)
-		}
-		if err != nil {
-			return fmt.Errorf("castore: repairing pack %s: %w", p, err)
-		}
+	defer f.Close()
+	if err := flock(f, syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		return nil // another process is appending to it
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("castore: repairing pack %s: %w", p, err)
+	}
+	want, ok := committed[id]
+	switch {
+	case !ok:
+		err = os.Remove(p)
+	case fi.Size() > want:
+		err = f.Truncate(want)
+	}
+	if err != nil {
+		return fmt.Errorf("castore: repairing pack %s: %w", p, err)
 	}
 	return nil
 }
@@ -259,13 +320,10 @@ func (s *Store) Directories() castore.DirectoryService { return s.dirs }
 // Dir returns the store's directory.
 func (s *Store) Dir() string { return s.dir }
 
-// DB returns the shared bbolt database. Other packages keep their own
-// buckets in it (names not starting with "castore/"); write through Update
-// so that what is recorded can refer to blobs and directories.
-func (s *Store) DB() *bolt.DB { return s.db }
-
-// View runs fn in a read-only transaction of the shared database.
-func (s *Store) View(fn func(*bolt.Tx) error) error { return s.db.View(fn) }
+// View runs fn in a read-only transaction of the shared database. Other
+// packages keep their own buckets in it (names not starting with
+// "castore/"). fn must not start another transaction of the store.
+func (s *Store) View(fn func(*bolt.Tx) error) error { return s.db.view(fn) }
 
 // Update runs fn in a read-write transaction of the shared database that
 // also commits every blob written so far (their pack bytes are on disk
@@ -302,7 +360,7 @@ func (s *Store) Close() error {
 	}
 	s.readers = nil
 	s.readMu.Unlock()
-	if cerr := s.db.Close(); err == nil {
+	if cerr := s.db.close(); err == nil {
 		err = cerr
 	}
 	return err
@@ -323,7 +381,7 @@ func (s *Store) flush(ctx context.Context, fn func(*bolt.Tx) error) error {
 		if fn == nil {
 			return nil
 		}
-		return s.db.Update(fn)
+		return s.db.update(fn)
 	}
 	b := s.pending
 	s.flushing, s.pending = b, newBatch()
@@ -384,7 +442,7 @@ func (s *Store) commit(ctx context.Context, b *batch, fn func(*bolt.Tx) error) e
 		keys = append(keys, d)
 	}
 	slices.SortFunc(keys, func(a, b castore.Digest) int { return compareDigests(a, b) })
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.db.update(func(tx *bolt.Tx) error {
 		// bbolt keeps the key and value slices until the commit: each
 		// entry needs its own.
 		cb := tx.Bucket(bucketChunks)

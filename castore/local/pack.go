@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -67,47 +68,93 @@ type packWriter struct {
 	size int64
 }
 
-// writer returns the pack to append to, opening the last one or starting a
-// new one when it is full. Called with s.mu held.
+// writer returns the pack to append to, taking another one when the
+// current one is full. Called with s.mu held.
 func (s *Store) writer(need int64) (*packWriter, error) {
 	if s.w != nil && s.w.size+need <= s.opts.MaxPackSize {
 		return s.w, nil
 	}
-	var id uint32
-	var size int64
-	if s.w != nil {
-		// The full pack stays in the pending batch until it is synced.
-		id = s.w.id + 1
-	} else {
-		// First write since Open: continue the newest pack if it has room.
-		err := s.db.View(func(tx *bolt.Tx) error {
-			k, v := tx.Bucket(bucketPacks).Cursor().Last()
-			if k != nil {
-				id = binary.BigEndian.Uint32(k)
-				size = int64(binary.BigEndian.Uint64(v))
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-		if id == 0 || size+need > s.opts.MaxPackSize {
-			id, size = id+1, 0
-		}
-	}
-	f, err := os.OpenFile(s.packPath(id), os.O_RDWR|os.O_CREATE, 0o644)
+	// A full pack stays open (and locked) in the pending batch until its
+	// length is committed.
+	w, err := s.takePack(need)
 	if err != nil {
-		return nil, fmt.Errorf("castore: opening pack: %w", err)
+		return nil, err
 	}
-	if size == 0 {
+	s.w = w
+	return w, nil
+}
+
+// takePack returns a pack this process may append to: one of the newest
+// packs that has room and that no other process is writing to (cut back to
+// its committed length: what lies past it was left by a writer that died),
+// else a new one. The pack stays locked (flock) while it is open, so that
+// no other process appends to it or repairs it. Taken with the database
+// held exclusively, so that two processes do not start the same pack.
+func (s *Store) takePack(need int64) (*packWriter, error) {
+	var w *packWriter
+	err := s.db.exclusive(func(db *bolt.DB) error {
+		committed, err := committedLengths(db)
+		if err != nil {
+			return err
+		}
+		var newest uint32
+		for id := range committed {
+			newest = max(newest, id)
+		}
+		tried := 0
+		for id := newest; id > 0 && tried < 4; id-- {
+			size, ok := committed[id]
+			if !ok || size+need > s.opts.MaxPackSize || (s.w != nil && id == s.w.id) {
+				continue
+			}
+			if _, busy := s.pending.packs[id]; busy {
+				continue
+			}
+			tried++
+			f, err := os.OpenFile(s.packPath(id), os.O_RDWR|os.O_CREATE, 0o644)
+			if err != nil {
+				return fmt.Errorf("castore: opening pack: %w", err)
+			}
+			if flock(f, syscall.LOCK_EX|syscall.LOCK_NB) != nil {
+				f.Close() // another process writes to it
+				continue
+			}
+			if err := f.Truncate(size); err != nil {
+				f.Close()
+				return fmt.Errorf("castore: repairing pack: %w", err)
+			}
+			w = &packWriter{id: id, f: f, size: size}
+			return nil
+		}
+		// A new pack, numbered past every pack file (a file a crashed
+		// writer started may have no entry).
+		ents, err := os.ReadDir(filepath.Join(s.dir, "packs"))
+		if err != nil {
+			return fmt.Errorf("castore: %w", err)
+		}
+		for _, e := range ents {
+			if id, ok := parsePackName(e.Name()); ok {
+				newest = max(newest, id)
+			}
+		}
+		id := newest + 1
+		f, err := os.OpenFile(s.packPath(id), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+		if err != nil {
+			return fmt.Errorf("castore: creating pack: %w", err)
+		}
+		if err := flock(f, syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+			f.Close()
+			return fmt.Errorf("castore: locking new pack: %w", err)
+		}
 		// Make the new file's name durable before anything refers to it.
 		if err := syncDir(filepath.Join(s.dir, "packs")); err != nil {
 			f.Close()
-			return nil, err
+			return err
 		}
-	}
-	s.w = &packWriter{id: id, f: f, size: size}
-	return s.w, nil
+		w = &packWriter{id: id, f: f}
+		return nil
+	})
+	return w, err
 }
 
 func syncDir(dir string) error {

@@ -258,13 +258,21 @@ func TestCorruptDirectoryDetected(t *testing.T) {
 	}
 }
 
-func TestInUse(t *testing.T) {
+// TestLegacyHolder checks that a process keeping the database open for its
+// whole life (as govix did before stores were shared) is waited for, then
+// named in a clear error.
+func TestLegacyHolder(t *testing.T) {
 	dir := t.TempDir()
 	s := open(t, dir)
-	defer s.Close()
-	_, err := local.Open(t.Context(), dir, &local.Options{LockTimeout: 50 * time.Millisecond})
+	s.Close()
+	db, err := bolt.Open(filepath.Join(dir, local.DBFile), 0o644, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	_, err = local.Open(t.Context(), dir, &local.Options{LockTimeout: 100 * time.Millisecond})
 	if err == nil || !strings.Contains(err.Error(), "in use") {
-		t.Errorf("second Open: %v, want an in-use error", err)
+		t.Errorf("Open beside a process holding the database: %v, want an in-use error", err)
 	}
 }
 

@@ -29,7 +29,7 @@ func (s *Store) lookup(d castore.Digest) (location, bool, error) {
 		return l, true, nil
 	}
 	var err error
-	err = s.db.View(func(tx *bolt.Tx) error {
+	err = s.db.view(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketChunks).Get(d[:])
 		if v == nil {
 			return nil
@@ -134,7 +134,7 @@ func (c chunkStore) Manifest(_ context.Context, d castore.Digest) ([]castore.Chu
 	}
 	s.mu.Unlock()
 	if !ok {
-		err := s.db.View(func(tx *bolt.Tx) error {
+		err := s.db.view(func(tx *bolt.Tx) error {
 			if v := tx.Bucket(bucketManifests).Get(d[:]); v != nil {
 				m, ok = bytes.Clone(v), true
 			}
@@ -197,7 +197,7 @@ type dirStore struct{ s *Store }
 
 func (ds dirStore) GetDirectory(_ context.Context, d castore.Digest) ([]byte, error) {
 	var b []byte
-	err := ds.s.db.View(func(tx *bolt.Tx) error {
+	err := ds.s.db.view(func(tx *bolt.Tx) error {
 		if v := tx.Bucket(bucketDirectories).Get(d[:]); v != nil {
 			b = bytes.Clone(v)
 		}
@@ -219,7 +219,7 @@ func (ds dirStore) PutDirectories(ctx context.Context, closure []castore.Encoded
 	// (and its disk sync) is only needed for the rest, and commits the
 	// blobs written before (which the directories may name) with them.
 	var todo []castore.EncodedDirectory
-	ds.s.db.View(func(tx *bolt.Tx) error {
+	ds.s.db.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketDirectories)
 		for _, e := range closure {
 			if b.Get(e.Digest[:]) == nil {

@@ -35,10 +35,17 @@ var _ store.PathInfoService = (*Service)(nil)
 // New returns the PathInfoService of the local store ls, creating its
 // bucket if needed.
 func New(ls *clocal.Store) (*Service, error) {
-	err := ls.DB().Update(func(tx *bolt.Tx) error {
-		_, err := tx.CreateBucketIfNotExists(bucket)
-		return err
+	exists := false
+	err := ls.View(func(tx *bolt.Tx) error {
+		exists = tx.Bucket(bucket) != nil
+		return nil
 	})
+	if err == nil && !exists {
+		err = ls.Update(context.Background(), func(tx *bolt.Tx) error {
+			_, err := tx.CreateBucketIfNotExists(bucket)
+			return err
+		})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("store: opening path infos: %w", err)
 	}
