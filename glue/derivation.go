@@ -225,8 +225,8 @@ func (g *Glue) finishDerivation(b *drvBuilder) eval.Value {
 			}
 			d.InputDrvs[drvPath] = mergeSorted(d.InputDrvs[drvPath], []string{out})
 		default:
-			if _, err := g.dir.Parse(e); err != nil {
-				c.Errorf(eval.EvalError, "%v", err)
+			if !g.inStore(e) || strings.IndexByte(e[len(g.dir)+1:], '/') >= 0 {
+				c.Errorf(eval.EvalError, "path '%s' is not a store path", e)
 			}
 			d.InputSrcs = append(d.InputSrcs, e)
 		}
