@@ -198,7 +198,6 @@ func TestTwoStoresOneProcess(t *testing.T) {
 	defer a.Close()
 	b := open(t, dir)
 	defer b.Close()
-	var ds []castore.Digest
 	for i := range 20 {
 		w, r := a, b
 		if i%2 == 1 {
@@ -208,7 +207,6 @@ func TestTwoStoresOneProcess(t *testing.T) {
 		if err := w.Sync(t.Context()); err != nil {
 			t.Fatal(err)
 		}
-		ds = append(ds, d)
 		if got, err := read(r, d); err != nil || string(got) != fmt.Sprintf("blob %d", i) {
 			t.Fatalf("the other store reads %q, %v", got, err)
 		}
