@@ -93,6 +93,33 @@ func (c Call) stringMsg(v Value, msg string) *String {
 	return s
 }
 
+// stringAt forces v to a string, as Nix's forceString at a position: the
+// trace line and the type error are both at pos.
+func (c Call) stringAt(v Value, pos syntax.Pos, msg string) *String {
+	if t, ok := v.(*Thunk); ok && t.env != nil {
+		c.Ev.pushFrame(frame{kind: frameMsg, pos: pos, p: msg})
+		v = c.Ev.forceThunk(t)
+		c.Ev.popFrame()
+	} else {
+		v = c.Ev.force(v)
+	}
+	s, ok := v.(*String)
+	if !ok {
+		c.Ev.pushFrame(frame{kind: frameMsg, pos: pos, p: msg})
+		c.Ev.typeError(pos, "a string", v)
+	}
+	return s
+}
+
+// funcPos is the position of a function value, for trace lines (Nix's
+// determinePos), or none.
+func funcPos(f Value) syntax.Pos {
+	if l, ok := f.(*Lambda); ok {
+		return l.fn.at
+	}
+	return syntax.NoPos
+}
+
 // stringNoCtxMsg forces v to a string without context.
 func (c Call) stringNoCtxMsg(v Value, msg string) string {
 	s := c.stringMsg(v, msg)

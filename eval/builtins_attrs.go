@@ -108,7 +108,7 @@ func builtinListToAttrs(c Call) Value {
 			ev.pushFrame(frame{kind: frameMsg, p: "in a {name=...; value=...;} pair"})
 			c.Errorf(TypeError, "attribute 'name' missing")
 		}
-		ns := c.ForceString(n.Value, "while evaluating the `name` attribute of an element of the list passed to builtins.listToAttrs")
+		ns := c.stringAt(n.Value, n.Pos, "while evaluating the `name` attribute of an element of the list passed to builtins.listToAttrs")
 		if ns.ctx != nil {
 			c.Errorf(EvalError, "the string '%s' is not allowed to refer to a store path (such as '%s')", ns.s, ev.showContextElem(ns.ctx.elems[0]))
 		}

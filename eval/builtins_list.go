@@ -158,7 +158,14 @@ func builtinConcatMap(c Call) Value {
 	l := c.List(1)
 	lists := make([]*List, len(l.elems))
 	for i, e := range l.elems {
-		lists[i] = c.ForceList(c.Ev.call1(f, e, c.Pos), "while evaluating the return value of the function passed to builtins.concatMap")
+		r := c.Ev.call1(f, e, syntax.NoPos)
+		l, ok := r.(*List)
+		if !ok {
+			// Nix's trace points at the function (determinePos).
+			c.Ev.pushFrame(frame{kind: frameMsg, pos: funcPos(f), p: "while evaluating the return value of the function passed to builtins.concatMap"})
+			c.Ev.typeError(syntax.NoPos, "a list", r)
+		}
+		lists[i] = l
 	}
 	return concatLists(lists)
 }
