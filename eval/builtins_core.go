@@ -298,10 +298,7 @@ func builtinFindFile(c Call) Value {
 		if p := c.Get(a, "prefix"); p != nil {
 			prefix = c.ForceString(p.Value, "while evaluating the `prefix` attribute of an element of the list passed to builtins.findFile").s
 		}
-		pa := c.Get(a, "path")
-		if pa == nil {
-			c.Errorf(TypeError, "attribute 'path' missing")
-		}
+		pa := c.requireAttr(a, "path", "in an element of the __nixPath")
 		ev.pushFrame(frame{kind: frameMsg, p: "while evaluating the `path` attribute of an element of the list passed to builtins.findFile"})
 		path, _ := ev.coerceToString(c.Pos, ev.force(pa.Value), "", false, false, true)
 		ev.popFrame()
