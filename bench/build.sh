@@ -27,7 +27,13 @@ export GOVIX_HOME="$tmp/govix-home"
 mkdir -p "$tmp/bb"
 cp "$(command -v busybox)" "$tmp/bb/busybox"
 median() { sort -n "$1" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-secs() { local t0 t1; t0=$(date +%s.%N); "$@" >/dev/null 2>"$tmp/err" || { cat "$tmp/err" >&2; return 1; }; t1=$(date +%s.%N); echo "$t0 $t1" | awk '{printf "%.3f\n", $2-$1}'; }
+# timed FILE CMD...: appends "wall cpu" (seconds; CPU of the command and
+# the processes it waited for: runc, the builders) to FILE.
+timed() {
+	local f=$1; shift
+	/usr/bin/time -f "%e %U %S" -o "$tmp/time" bash -c '"$@"' bash "$@" >/dev/null 2>"$tmp/err" || { cat "$tmp/err" >&2; return 1; }
+	awk '{printf "%.3f %.3f\n", $1, $2 + $3}' "$tmp/time" >>"$f"
+}
 
 cat >"$tmp/graph.nix" <<NIX
 { salt }:
@@ -52,6 +58,8 @@ nixbuild() {
 		--option sandbox true --option build-users-group '' --option substituters ''
 }
 govixbuild() { "$govix" build "$tmp/graph.nix" --argstr salt "$1" -j "$jobs"; }
+export -f nixbuild govixbuild
+export tmp jobs govix
 
 # Warm up: both stores get busybox, govix its input cache.
 nixbuild warm >/dev/null 2>&1
@@ -62,11 +70,13 @@ nixbuild check >/dev/null 2>&1
 
 : >"$tmp/nix.t"; : >"$tmp/govix.t"
 for r in $(seq "$runs"); do
-	secs nixbuild "run$r-$RANDOM" >>"$tmp/nix.t"
-	secs govixbuild "run$r-$RANDOM" >>"$tmp/govix.t"
+	timed "$tmp/nix.t" nixbuild "run$r-$RANDOM"
+	timed "$tmp/govix.t" govixbuild "run$r-$RANDOM"
 done
-nt=$(median "$tmp/nix.t"); gt=$(median "$tmp/govix.t")
-echo "50 derivations, $jobs jobs, median of $runs runs:"
-printf "  nix-build    %6.3f s   (%s)\n" "$nt" "$(tr '\n' ' ' <"$tmp/nix.t")"
-printf "  govix build  %6.3f s   (%s)\n" "$gt" "$(tr '\n' ' ' <"$tmp/govix.t")"
-echo "$gt $nt" | awk '{printf "  ratio govix/nix  %.2f (target <= 1.0)\n", $1/$2}'
+col() { awk -v c="$2" '{print $c}' "$1" >"$1.$2"; median "$1.$2"; }
+nw=$(col "$tmp/nix.t" 1); nc=$(col "$tmp/nix.t" 2)
+gw=$(col "$tmp/govix.t" 1); gc=$(col "$tmp/govix.t" 2)
+echo "50 derivations, $jobs jobs, medians of $runs runs (wall, CPU incl. runc and builders):"
+printf "  nix-build    wall %6.3f s  cpu %6.3f s   (wall: %s)\n" "$nw" "$nc" "$(tr '\n' ' ' <"$tmp/nix.t.1")"
+printf "  govix build  wall %6.3f s  cpu %6.3f s   (wall: %s)\n" "$gw" "$gc" "$(tr '\n' ' ' <"$tmp/govix.t.1")"
+echo "$gw $nw $gc $nc" | awk '{printf "  ratio govix/nix  wall %.2f (target <= 1.0), cpu %.2f\n", $1/$2, $3/$4}'

@@ -127,6 +127,23 @@ func (c *inputCache) materialise(ctx context.Context, n castore.Node, dest strin
 	return nil
 }
 
+// adopt makes the tree at p, whose contents are n's, the cache's copy of
+// n, if it has none yet: a build's output becomes the input of the next
+// build without being exported again. p is moved; on failure it is left
+// for the caller to remove.
+func (c *inputCache) adopt(p string, n castore.Node) {
+	dest := filepath.Join(c.dir, key(n))
+	if _, err := os.Lstat(dest); err == nil {
+		return
+	}
+	if canonicalise(p, c.uid, c.gid) != nil {
+		return
+	}
+	// A rename onto an existing directory fails; onto an existing file
+	// it replaces a copy with the same contents.
+	_ = os.Rename(p, dest)
+}
+
 // canonicalise gives a tree the metadata of a Nix store path, owned by
 // uid and gid.
 func canonicalise(root string, uid, gid int) error {

@@ -213,6 +213,13 @@ func (b *Builder) Build(ctx context.Context, req *build.Request, log io.Writer) 
 		}
 		return nil, err
 	}
+	if ic, ok := b.inputs.(*inputCache); ok {
+		// The outputs on disk are what was ingested: keep them as
+		// materialised inputs for the builds that use them.
+		for i, o := range req.Outputs {
+			ic.adopt(hostOf(o), outs[i].Node)
+		}
+	}
 	return &build.Result{Outputs: outs, Attempts: []build.Attempt{att}}, nil
 }
 
