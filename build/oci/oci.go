@@ -37,6 +37,7 @@ import (
 	"strings"
 
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/sys/unix"
 
 	"github.com/govix/govix/build"
 	"github.com/govix/govix/build/refscan"
@@ -145,6 +146,12 @@ func (b *Builder) Build(ctx context.Context, req *build.Request, log io.Writer) 
 	}
 	if !b.runs(req.Constraints.System) {
 		return nil, fmt.Errorf("oci: cannot build for system %q on this builder (%s)", req.Constraints.System, strings.Join(b.opts.Systems, ", "))
+	}
+	if m := req.Constraints.MinMemory; m > 0 {
+		var si unix.Sysinfo_t
+		if err := unix.Sysinfo(&si); err == nil && m > uint64(si.Totalram)*uint64(si.Unit) {
+			return nil, fmt.Errorf("oci: the build needs %d bytes of memory, this machine has %d", m, uint64(si.Totalram)*uint64(si.Unit))
+		}
 	}
 	if req.Constraints.ProvideBinSh && b.opts.BinSh == "" {
 		return nil, fmt.Errorf("oci: %w", errNoBinSh)

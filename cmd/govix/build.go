@@ -58,6 +58,8 @@ Evaluation takes nix-instantiate's flags: -A ATTR, --arg NAME EXPR,
   --timeout S, --max-silent-time S, --max-build-log-size BYTES
   -L, --print-build-logs     print every log line (also on a terminal)
   -Q, --no-build-output      print no log lines
+  -v, --verbose              print each build's wall time, CPU time and
+                             peak memory
   --store URL                the store (see govix --help)
   --no-out-link, -o LINK     accepted; outputs are in the govix store, so
                              no result links are made
@@ -105,6 +107,7 @@ type buildOpts struct {
 	sandboxPaths []string
 	limits       build.Limits
 	logs         string // "", "all", "none"
+	verbose      bool   // resources of each build
 	storeURL     string
 }
 
@@ -196,6 +199,8 @@ func parseBuildArgs(args []string) (*buildOpts, error) {
 			o.check = true
 		case "-L", "--print-build-logs":
 			o.logs = "all"
+		case "-v", "--verbose":
+			o.verbose = true
 		case "-Q", "--no-build-output":
 			o.logs = "none"
 		case "--no-out-link":
@@ -275,6 +280,7 @@ func runBuild(ctx context.Context, o *buildOpts, stdin io.Reader, stdout, stderr
 		dir = storepath.StoreDir(sd)
 	}
 	s := &buildSession{o: o, dir: dir, stderr: stderr, disp: newBuildDisplay(stderr, dir, o.logs)}
+	s.disp.verbose = o.verbose
 	defer s.close()
 	var targets []buildTarget
 	for _, d := range o.drvs {

@@ -27,6 +27,8 @@ type buildDisplay struct {
 	dir  storepath.StoreDir
 	tty  bool
 	logs string // "", "all" (every line), "none"
+	// verbose prints what each build used.
+	verbose bool
 
 	total, built, failed, substituted int
 	running                           []*runningBuild
@@ -125,6 +127,15 @@ func (d *buildDisplay) event(e graph.Event) {
 			d.built++
 		} else {
 			d.failed++
+		}
+		if d.verbose && e.Attempt != nil {
+			a := e.Attempt
+			verb := "built"
+			if e.Kind == graph.Failed {
+				verb = "failed"
+			}
+			d.println(fmt.Sprintf("%s '%s' in %.3f s (CPU %.3f s, peak memory %.1f MiB)",
+				verb, d.dir.Print(e.Drv), a.Wall.Seconds(), a.CPU().Seconds(), float64(a.PeakMemory)/(1<<20)))
 		}
 		for i, r := range d.running {
 			if r.drv == e.Drv {
