@@ -2,7 +2,6 @@ package eval
 
 import (
 	"slices"
-	"strings"
 
 	"github.com/govix/govix/eval/syntax"
 )
@@ -249,8 +248,6 @@ func indexAttr(tab *symbolTable, attrs []Attr, s Sym) int {
 		}
 		return -1
 	}
-	names := tab.names
-	name := names[s]
 	lo, hi := 0, len(attrs)
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
@@ -258,7 +255,7 @@ func indexAttr(tab *symbolTable, attrs []Attr, s Sym) int {
 		if n == s {
 			return m
 		}
-		if names[n] < name {
+		if tab.less(n, s) {
 			lo = m + 1
 		} else {
 			hi = m
@@ -269,12 +266,11 @@ func indexAttr(tab *symbolTable, attrs []Attr, s Sym) int {
 
 // sortAttrs sorts attrs by name.
 func sortAttrs(tab *symbolTable, attrs []Attr) {
-	names := tab.names
 	slices.SortStableFunc(attrs, func(x, y Attr) int {
 		if x.Name == y.Name {
 			return 0
 		}
-		return strings.Compare(names[x.Name], names[y.Name])
+		return tab.compare(x.Name, y.Name)
 	})
 }
 
@@ -318,14 +314,13 @@ func mergeAttrs(tab *symbolTable, x, y []Attr) []Attr {
 		return insertAttrs(tab, x, y)
 	}
 	out := make([]Attr, 0, len(x)+len(y))
-	names := tab.names
 	i, j := 0, 0
 	for i < len(x) && j < len(y) {
 		if x[i].Name == y[j].Name {
 			out = append(out, y[j])
 			i++
 			j++
-		} else if names[x[i].Name] < names[y[j].Name] {
+		} else if tab.less(x[i].Name, y[j].Name) {
 			out = append(out, x[i])
 			i++
 		} else {
@@ -342,13 +337,11 @@ func mergeAttrs(tab *symbolTable, x, y []Attr) []Attr {
 // placed by binary search and the runs of x between are copied whole, so
 // the cost is a few comparisons and a copy, not a comparison per element.
 func insertAttrs(tab *symbolTable, x, y []Attr) []Attr {
-	names := tab.names
 	// Count the names of y already in x to size the result exactly.
 	pos := make([]int, len(y))
 	dup := 0
 	lo := 0
 	for j, at := range y {
-		name := names[at.Name]
 		i, found := lo, false
 		hi := len(x)
 		for i < hi {
@@ -357,7 +350,7 @@ func insertAttrs(tab *symbolTable, x, y []Attr) []Attr {
 				i, found = m, true
 				break
 			}
-			if names[x[m].Name] < name {
+			if tab.less(x[m].Name, at.Name) {
 				i = m + 1
 			} else {
 				hi = m

@@ -117,6 +117,10 @@ func New(opts Options) *Evaluator {
 	if ev.io == nil {
 		ev.io = OSIO()
 	}
+	if ev.opts.StoreDir == "" {
+		ev.opts.StoreDir = "/nix/store"
+	}
+	ev.io = newCachingIO(ev.io, ev.opts.StoreDir)
 	if ev.stderr == nil {
 		ev.stderr = os.Stderr
 	}

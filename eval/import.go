@@ -83,6 +83,9 @@ func (ev *Evaluator) importPathFrame(pos syntax.Pos, p string, withFrame bool) V
 	pf := ev.parseFile(pos, p, false)
 	if pf.code == nil {
 		pf.code = ev.compileFile(pf.expr, path.Dir(p), nil)
+		// The syntax tree is not needed any more (scopedImport parses
+		// again, without the scope check).
+		pf.expr = nil
 	}
 	t := &Thunk{env: ev.rootEnv, v: pf.code}
 	ev.files[p] = t

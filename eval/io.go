@@ -8,6 +8,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -219,3 +220,125 @@ func (m *MemIO) Getenv(name string) (string, bool) {
 
 // Now implements IO.
 func (m *MemIO) Now() time.Time { return m.Time }
+
+// cachingIO remembers what Lstat, Stat, Readlink and ReadDir said about each path
+// for the rest of the evaluation (Nix too assumes files do not change
+// while it evaluates, and caches lstat): nixpkgs asks about the same
+// paths and their ancestors over and over. Paths in the store are not
+// cached: the evaluation itself adds store paths.
+type cachingIO struct {
+	IO
+	storeDir string // with a trailing slash
+	mu       sync.Mutex
+	lstat    map[string]statResult
+	stat     map[string]statResult
+	link     map[string]linkResult
+	dirs     map[string]dirResult
+}
+
+type dirResult struct {
+	entries []fs.DirEntry
+	err     error
+}
+
+type statResult struct {
+	fi  fs.FileInfo
+	err error
+}
+
+type linkResult struct {
+	target string
+	err    error
+}
+
+func newCachingIO(io IO, storeDir string) *cachingIO {
+	c := &cachingIO{IO: io, storeDir: strings.TrimSuffix(storeDir, "/") + "/"}
+	c.reset()
+	return c
+}
+
+func (c *cachingIO) reset() {
+	c.mu.Lock()
+	c.lstat = map[string]statResult{}
+	c.stat = map[string]statResult{}
+	c.link = map[string]linkResult{}
+	c.dirs = map[string]dirResult{}
+	c.mu.Unlock()
+}
+
+func (c *cachingIO) Lstat(ctx context.Context, name string) (fs.FileInfo, error) {
+	if strings.HasPrefix(name, c.storeDir) {
+		return c.IO.Lstat(ctx, name)
+	}
+	c.mu.Lock()
+	r, ok := c.lstat[name]
+	c.mu.Unlock()
+	if !ok {
+		r.fi, r.err = c.IO.Lstat(ctx, name)
+		if ctx.Err() != nil {
+			return r.fi, r.err
+		}
+		c.mu.Lock()
+		c.lstat[name] = r
+		c.mu.Unlock()
+	}
+	return r.fi, r.err
+}
+
+func (c *cachingIO) Stat(ctx context.Context, name string) (fs.FileInfo, error) {
+	if strings.HasPrefix(name, c.storeDir) {
+		return c.IO.Stat(ctx, name)
+	}
+	c.mu.Lock()
+	r, ok := c.stat[name]
+	c.mu.Unlock()
+	if !ok {
+		r.fi, r.err = c.IO.Stat(ctx, name)
+		if ctx.Err() != nil {
+			return r.fi, r.err
+		}
+		c.mu.Lock()
+		c.stat[name] = r
+		c.mu.Unlock()
+	}
+	return r.fi, r.err
+}
+
+func (c *cachingIO) Readlink(ctx context.Context, name string) (string, error) {
+	if strings.HasPrefix(name, c.storeDir) {
+		return c.IO.Readlink(ctx, name)
+	}
+	c.mu.Lock()
+	r, ok := c.link[name]
+	c.mu.Unlock()
+	if !ok {
+		r.target, r.err = c.IO.Readlink(ctx, name)
+		if ctx.Err() != nil {
+			return r.target, r.err
+		}
+		c.mu.Lock()
+		c.link[name] = r
+		c.mu.Unlock()
+	}
+	return r.target, r.err
+}
+
+// ReadDir returns the cached listing; callers must not modify it.
+func (c *cachingIO) ReadDir(ctx context.Context, name string) ([]fs.DirEntry, error) {
+	if strings.HasPrefix(name, c.storeDir) {
+		return c.IO.ReadDir(ctx, name)
+	}
+	c.mu.Lock()
+	r, ok := c.dirs[name]
+	c.mu.Unlock()
+	if !ok {
+		r.entries, r.err = c.IO.ReadDir(ctx, name)
+		if ctx.Err() != nil {
+			return r.entries, r.err
+		}
+		c.mu.Lock()
+		c.dirs[name] = r
+		c.mu.Unlock()
+	}
+	return r.entries, r.err
+}

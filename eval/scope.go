@@ -79,4 +79,7 @@ func (ev *Evaluator) GlobalNames() []string {
 func (ev *Evaluator) ResetFileCache() {
 	clear(ev.files)
 	clear(ev.parsed)
+	if c, ok := ev.io.(*cachingIO); ok {
+		c.reset()
+	}
 }

@@ -442,7 +442,7 @@ func startCPUProfile(file string) (stop func(), err error) {
 
 // tuneGCForBatch sets the garbage collector's pacing for one batch
 // evaluation, which allocates much and frees little until it ends: no
-// collection until the heap reaches 128 MiB (small evaluations never
+// collection until the heap reaches 160 MiB (small evaluations never
 // collect, as with Nix, whose Boehm heap starts large), then a collection
 // whenever the heap reaches gcGrowth times what the last one left alive —
 // Go's GOGC pacing with a floor. Measured on bench/eval: collecting later
@@ -478,7 +478,7 @@ func gcBudgetMB() int {
 	if v, err := strconv.Atoi(os.Getenv("GOVIX_GC_BUDGET_MB")); err == nil {
 		return v
 	}
-	return 128
+	return 160
 }
 
 func gcGrowth() float64 {
