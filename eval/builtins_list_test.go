@@ -161,3 +161,69 @@ func TestGenericClosureKeyKinds(t *testing.T) {
 	runNixCases(t, "/", cases, Options{IO: &MemIO{}})
 	checkNixCases(t, t.TempDir(), cases)
 }
+
+// TestRBTree checks the red-black tree genericClosure keeps keys in after
+// many insertions: keys in order, each once, a black root, no red node
+// with a red child, and the same number of black nodes on every path.
+func TestRBTree(t *testing.T) {
+	ev := New(Options{IO: &MemIO{}})
+	tree := &rbTree{ev: ev, root: -1}
+	ref := map[Int]bool{}
+	x := uint64(7)
+	for range 5000 {
+		x = x*6364136223846793005 + 1442695040888963407
+		k := Int(x % 3000)
+		if got, want := tree.insert(k, nil), !ref[k]; got != want {
+			t.Fatalf("insert(%d) = %v, want %v", k, got, want)
+		}
+		ref[k] = true
+	}
+	var prev Int = -1
+	count := 0
+	tree.each(func(n *rbNode) bool {
+		if k := n.key.(Int); k <= prev {
+			t.Fatalf("out of order: %d after %d", k, prev)
+		} else {
+			prev = k
+		}
+		count++
+		return true
+	})
+	if count != len(ref) {
+		t.Fatalf("%d nodes, want %d", count, len(ref))
+	}
+	if tree.nodes[tree.root].red {
+		t.Fatal("red root")
+	}
+	var blackHeight func(x int32) int
+	blackHeight = func(x int32) int {
+		if x < 0 {
+			return 1
+		}
+		n := tree.nodes[x]
+		for _, c := range []int32{n.left, n.right} {
+			if c >= 0 && n.red && tree.nodes[c].red {
+				t.Fatalf("red node %v has a red child", n.key)
+			}
+			if c >= 0 && tree.nodes[c].parent != x {
+				t.Fatalf("bad parent link under %v", n.key)
+			}
+		}
+		l, r := blackHeight(n.left), blackHeight(n.right)
+		if l != r {
+			t.Fatalf("black heights %d and %d under %v", l, r, n.key)
+		}
+		if n.red {
+			return l
+		}
+		return l + 1
+	}
+	blackHeight(tree.root)
+	small := &rbTree{ev: ev, root: -1}
+	for _, k := range []Int{1, 2, 3} {
+		small.insert(k, nil)
+	}
+	if got, want := small.String(), "((. r1 .) b2 (. r3 .))"; got != want {
+		t.Errorf("tree of 1 2 3: %s, want %s", got, want)
+	}
+}
