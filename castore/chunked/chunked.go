@@ -36,3 +36,17 @@ type Store interface {
 	// were written.
 	WriteManifest(ctx context.Context, d castore.Digest, chunks []castore.ChunkMeta) error
 }
+
+// ManifestTruster is implemented by a Store whose manifests are known to
+// hash to their blob's digest (it records one only after hashing the blob
+// it lists, and its index is as trusted as the code reading it). Readers of
+// its blobs still check every chunk against its digest, but do not hash
+// the whole blob a second time.
+type ManifestTruster interface {
+	TrustsManifests() bool
+}
+
+func trustsManifests(s Store) bool {
+	t, ok := s.(ManifestTruster)
+	return ok && t.TrustsManifests()
+}

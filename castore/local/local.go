@@ -147,7 +147,9 @@ type Store struct {
 	flushMu sync.Mutex // one flush at a time
 
 	readMu  sync.RWMutex
-	readers map[uint32]*os.File
+	readers map[uint32]*packFile
+
+	locs locationCache // committed chunk locations read from the index
 }
 
 // batch is a set of index entries not yet committed.
@@ -192,7 +194,7 @@ func Open(ctx context.Context, dir string, opts *Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{dir: dir, opts: o, db: db, pending: newBatch(), readers: make(map[uint32]*os.File)}
+	s := &Store{dir: dir, opts: o, db: db, pending: newBatch(), readers: make(map[uint32]*packFile)}
 	if err := s.recover(); err != nil {
 		db.close()
 		return nil, err
@@ -354,12 +356,7 @@ func (s *Store) Close() error {
 		s.w = nil
 	}
 	s.mu.Unlock()
-	s.readMu.Lock()
-	for _, f := range s.readers {
-		f.Close()
-	}
-	s.readers = nil
-	s.readMu.Unlock()
+	s.closeReaders()
 	if cerr := s.db.close(); err == nil {
 		err = cerr
 	}

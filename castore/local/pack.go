@@ -2,11 +2,14 @@ package local
 
 import (
 	"encoding/binary"
+	"errors"
+	"io"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 
 	bolt "go.etcd.io/bbolt"
@@ -169,26 +172,91 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// reader returns an open file for reading pack id.
-func (s *Store) reader(id uint32) (*os.File, error) {
-	s.readMu.RLock()
-	f, ok := s.readers[id]
-	s.readMu.RUnlock()
-	if ok {
-		return f, nil
+// packFile is a pack open for reading, mapped into memory: a warm read is
+// a copy out of the page cache without a system call. The mapping covers
+// the largest size a pack may grow to, so bytes appended later (by this
+// process or another) are readable through it without mapping again. Only
+// bytes the index names are touched, and those are in the file (a pack is
+// only ever cut back past its committed length): reading the mapping
+// beyond the end of the file would fault, so reads check the file's size
+// first.
+type packFile struct {
+	f    *os.File
+	m    []byte       // nil if the pack could not be mapped: pread then
+	size atomic.Int64 // the file's size when last looked at
+}
+
+// bytes returns the bytes of pack pf at [off, off+n), or an error wrapping
+// io.EOF if the pack is shorter. The slice is valid while s.readMu is held
+// for reading.
+func (pf *packFile) bytes(off int64, n int) ([]byte, error) {
+	end := off + int64(n)
+	if end > pf.size.Load() {
+		fi, err := pf.f.Stat()
+		if err != nil {
+			return nil, err
+		}
+		pf.size.Store(fi.Size())
+		if end > fi.Size() {
+			return nil, io.EOF
+		}
 	}
+	if end > int64(len(pf.m)) {
+		return nil, errNotMapped
+	}
+	return pf.m[off:end:end], nil
+}
+
+var errNotMapped = errors.New("castore: pack not mapped there")
+
+// reader returns pack id open for reading. Called with s.readMu held for
+// reading.
+func (s *Store) reader(id uint32) (*packFile, error) {
+	if pf, ok := s.readers[id]; ok {
+		return pf, nil
+	}
+	if s.readers == nil {
+		return nil, fmt.Errorf("castore: store is closed")
+	}
+	// Open it under the write lock; the caller's read lock is given up
+	// meanwhile and taken again.
+	s.readMu.RUnlock()
+	defer s.readMu.RLock()
 	s.readMu.Lock()
 	defer s.readMu.Unlock()
 	if s.readers == nil {
 		return nil, fmt.Errorf("castore: store is closed")
 	}
-	if f, ok := s.readers[id]; ok {
-		return f, nil
+	if pf, ok := s.readers[id]; ok {
+		return pf, nil
 	}
 	f, err := os.Open(s.packPath(id))
 	if err != nil {
 		return nil, fmt.Errorf("castore: %w: opening pack: %w", castore.ErrCorrupt, err)
 	}
-	s.readers[id] = f
-	return f, nil
+	pf := &packFile{f: f}
+	if fi, err := f.Stat(); err == nil {
+		pf.size.Store(fi.Size())
+		// Map the most a pack may grow to, rounded to pages.
+		n := max(s.opts.MaxPackSize, fi.Size())
+		n = (n + 1<<16 - 1) &^ (1<<16 - 1)
+		if m, err := syscall.Mmap(int(f.Fd()), 0, int(n), syscall.PROT_READ, syscall.MAP_SHARED); err == nil {
+			pf.m = m
+		}
+	}
+	s.readers[id] = pf
+	return pf, nil
+}
+
+// closeReaders unmaps and closes the packs open for reading.
+func (s *Store) closeReaders() {
+	s.readMu.Lock()
+	defer s.readMu.Unlock()
+	for _, pf := range s.readers {
+		if pf.m != nil {
+			syscall.Munmap(pf.m)
+		}
+		pf.f.Close()
+	}
+	s.readers = nil
 }

@@ -66,6 +66,7 @@ type sharedDB struct {
 	since    time.Time // when the lock was taken
 	lastUse  time.Time
 	timer    *time.Timer
+	armed    bool // timer will call idle
 	closed   bool
 
 	opens int // times the lock was taken, for tests
@@ -192,10 +193,13 @@ func (s *sharedDB) release(write bool) {
 		s.closeLocked()
 		return
 	}
-	if s.timer == nil {
-		s.timer = time.AfterFunc(idleHold, s.idle)
-	} else {
-		s.timer.Reset(idleHold)
+	if !s.armed {
+		s.armed = true
+		if s.timer == nil {
+			s.timer = time.AfterFunc(idleHold, s.idle)
+		} else {
+			s.timer.Reset(idleHold)
+		}
 	}
 }
 
@@ -203,10 +207,12 @@ func (s *sharedDB) release(write bool) {
 func (s *sharedDB) idle() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.armed = false
 	if s.users > 0 || s.mode == modeClosed {
-		return
+		return // release arms the timer again
 	}
 	if wait := idleHold - time.Since(s.lastUse); wait > 0 {
+		s.armed = true
 		s.timer.Reset(wait)
 		return
 	}

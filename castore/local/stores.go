@@ -28,6 +28,9 @@ func (s *Store) lookup(d castore.Digest) (location, bool, error) {
 	if ok {
 		return l, true, nil
 	}
+	if l, ok := s.locs.get(d); ok {
+		return l, true, nil
+	}
 	var err error
 	err = s.db.view(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketChunks).Get(d[:])
@@ -38,8 +41,16 @@ func (s *Store) lookup(d castore.Digest) (location, bool, error) {
 		l, err = decodeLocation(v)
 		return err
 	})
+	if ok && err == nil {
+		s.locs.put(d, l)
+	}
 	return l, ok, err
 }
+
+// TrustsManifests tells chunked that a manifest in the index hashes to its
+// blob: Put records one only after hashing the whole blob. Readers check
+// each chunk against its digest but need not hash the blob again.
+func (chunkStore) TrustsManifests() bool { return true }
 
 func (c chunkStore) HasChunk(_ context.Context, d castore.Digest) (bool, error) {
 	_, ok, err := c.s.lookup(d)
@@ -54,16 +65,24 @@ func (c chunkStore) ReadChunk(_ context.Context, d castore.Digest, buf []byte) (
 	if !ok {
 		return nil, fmt.Errorf("chunk %s: %w", d, castore.ErrNotFound)
 	}
-	f, err := c.s.reader(l.pack)
+	n := headerSize + int(l.length)
+	s := c.s
+	s.readMu.RLock()
+	defer s.readMu.RUnlock()
+	pf, err := s.reader(l.pack)
 	if err != nil {
 		return nil, err
 	}
-	n := headerSize + int(l.length)
-	if cap(buf) < n {
-		buf = make([]byte, 0, n)
+	rec, err := pf.bytes(l.offset-headerSize, n)
+	mapped := err == nil
+	if errors.Is(err, errNotMapped) {
+		if cap(buf) < n {
+			buf = make([]byte, 0, n)
+		}
+		rec = buf[:n]
+		_, err = pf.f.ReadAt(rec, l.offset-headerSize)
 	}
-	rec := buf[:n]
-	if _, err := f.ReadAt(rec, l.offset-headerSize); err != nil {
+	if err != nil {
 		if errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("chunk %s: %w: pack %s is shorter than the index says", d, castore.ErrCorrupt, packName(l.pack))
 		}
@@ -71,6 +90,10 @@ func (c chunkStore) ReadChunk(_ context.Context, d castore.Digest, buf []byte) (
 	}
 	if binary.BigEndian.Uint32(rec) != recordMagic || binary.BigEndian.Uint32(rec[4:]) != l.length || !bytes.Equal(rec[8:headerSize], d[:]) {
 		return nil, fmt.Errorf("chunk %s: %w: bad record header in pack %s at offset %d", d, castore.ErrCorrupt, packName(l.pack), l.offset-headerSize)
+	}
+	if mapped {
+		// Copied out while the mapping is held.
+		return append(buf, rec[headerSize:]...), nil
 	}
 	// Move the bytes to the front so the caller's buffer is reused as is.
 	copy(rec, rec[headerSize:])
