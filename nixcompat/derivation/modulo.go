@@ -35,6 +35,7 @@ type Hasher struct {
 	dir  storepath.StoreDir
 	load Loader
 	memo map[string]*memoEntry
+	buf  []byte // scratch space for ATerms being hashed
 }
 
 // maxDepth bounds the chain of input derivations HashModulo follows. Real
@@ -169,7 +170,10 @@ func (h *Hasher) hashModulo(ctx context.Context, d *Derivation, name string, mas
 		slices.Sort(outs)
 		inputs = append(inputs, inputDrv{key: k, outputs: slices.Compact(outs)})
 	}
-	aterm := d.appendATerm(make([]byte, 0, d.sizeHint()), maskOutputs, inputs)
+	// The ATerm is only hashed: write it into a buffer kept for the next
+	// derivation (evaluating nixpkgs hashes thousands of them).
+	aterm := d.appendATerm(h.buf[:0], maskOutputs, inputs)
+	h.buf = aterm[:0]
 	sum := nixhash.Sum(nixhash.SHA256, aterm)
 	hashes := make(map[string]nixhash.Hash, len(d.Outputs))
 	for outName := range d.Outputs {
