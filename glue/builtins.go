@@ -48,7 +48,7 @@ func (g *Glue) builtinToFile(c eval.Call) eval.Value {
 		}
 		refs = append(refs, e)
 	}
-	e, err := g.addText(name, []byte(s.String()), refs)
+	e, err := g.addText(name, []byte(s.String()), refs, true)
 	if err != nil {
 		c.Errorf(eval.EvalError, "%v", err)
 	}

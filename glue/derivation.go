@@ -286,7 +286,16 @@ func (g *Glue) finishDerivation(b *drvBuilder) eval.Value {
 
 	// The store derivation: a text path of its ATerm, referring to its
 	// input sources and derivations.
-	e, err := g.addText(b.name+storepath.DrvExtension, d.ATerm(), d.References())
+	// In read-only mode nothing reads the .drv back (Nix would not find
+	// it either): its ATerm is only hashed, in a buffer kept for the
+	// next derivation.
+	aterm := d.AppendATerm(g.aterm[:0])
+	g.aterm = aterm[:0]
+	keep := !g.opts.ReadOnly
+	if keep {
+		aterm = slices.Clone(aterm)
+	}
+	e, err := g.addText(b.name+storepath.DrvExtension, aterm, d.References(), keep)
 	if err != nil {
 		c.Errorf(eval.EvalError, "%v", err)
 	}
@@ -296,11 +305,6 @@ func (g *Glue) finishDerivation(b *drvBuilder) eval.Value {
 		e.drvOutPaths = make([]string, len(e.drvOutputs))
 		for i, o := range e.drvOutputs {
 			e.drvOutPaths[i] = d.Outputs[o].Path
-		}
-		// In read-only mode nothing reads the .drv back (Nix would
-		// not find it either): keep only what is needed of it.
-		if g.opts.ReadOnly {
-			e.text = nil
 		}
 		// Later derivations that depend on this one need its hash
 		// modulo; remember it rather than reading the .drv back.

@@ -63,6 +63,7 @@ type Glue struct {
 	pure     bool
 
 	hasher *derivation.Hasher
+	aterm  []byte // scratch space for the ATerm of a derivation
 	// paths are the store paths created in this evaluation, by printed
 	// path; pending are those not yet written, in creation order (every
 	// path's references come before it).

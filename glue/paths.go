@@ -36,7 +36,9 @@ type pathEntry struct {
 
 // addText records a text path (Nix's addTextToStore / computeStorePathForText)
 // named name with contents and references refs (printed store paths).
-func (g *Glue) addText(name string, contents []byte, refs []string) (*pathEntry, error) {
+// With keep the entry keeps contents (which the caller gives up), to be
+// read back and written; otherwise only the path is recorded.
+func (g *Glue) addText(name string, contents []byte, refs []string, keep bool) (*pathEntry, error) {
 	refs = sortedSet(refs)
 	// The type is "text" and the references, as Nix's makeTextPath; the
 	// references are printed store paths already, sorted as Nix sorts
@@ -64,8 +66,11 @@ func (g *Glue) addText(name string, contents []byte, refs []string) (*pathEntry,
 		return e, nil
 	}
 	e := &pathEntry{
-		path: p, printed: printed, refs: refs, text: contents,
+		path: p, printed: printed, refs: refs,
 		ca: storepath.ContentAddress{Text: true, Hash: h},
+	}
+	if keep {
+		e.text = contents
 	}
 	g.record(e)
 	return e, nil
