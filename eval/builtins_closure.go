@@ -55,7 +55,13 @@ func builtinGenericClosure(c Call) Value {
 			if e, ok := x.(*Error); ok {
 				switch phase {
 				case phaseElem:
-					e.insertTrace(h, "in genericClosure element "+ev.errorValue(cur))
+					// An element that failed to evaluate is still being
+					// forced here; Nix shows a failed value as «thunk».
+					desc := "«thunk»"
+					if t, ok := cur.(*Thunk); !ok || t.env == nil {
+						desc = ev.errorValue(cur)
+					}
+					e.insertTrace(h, "in genericClosure element "+desc)
 				case phaseOp:
 					e.insertTrace(h, "while calling operator on genericClosure element "+ev.errorValue(cur))
 				}
