@@ -48,7 +48,9 @@ func (g *Glue) derivationStrict(c eval.Call) eval.Value {
 		drv: &derivation.Derivation{
 			Outputs:   map[string]derivation.Output{},
 			InputDrvs: map[string][]string{},
-			Env:       map[string]string{},
+			// Every attribute but a few goes to the environment, and
+			// the outputs too.
+			Env: make(map[string]string, attrs.Len()+2),
 		},
 		outputs: []string{"out"},
 	}
