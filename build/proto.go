@@ -27,6 +27,7 @@ func (r *Request) ToProto() *buildpb.BuildRequest {
 		},
 		Terminal:     r.Terminal,
 		LogTailBytes: uint64(r.LogTail),
+		EndWithLog:   r.EndWithLog,
 	}
 	for _, in := range r.Inputs {
 		p.Inputs = append(p.Inputs, castore.NodeToProto(in.Name, in.Node))
@@ -65,6 +66,7 @@ func RequestFromProto(p *buildpb.BuildRequest) (*Request, error) {
 		Outputs:        p.GetOutputs(),
 		RefscanNeedles: p.GetRefscanNeedles(),
 		Terminal:       p.GetTerminal(),
+		EndWithLog:     p.GetEndWithLog(),
 	}
 	if c := p.GetConstraints(); c != nil {
 		r.Constraints = Constraints{

@@ -50,6 +50,9 @@ type Request struct {
 	// LogTail is how many bytes of the end of the log an attempt keeps; a
 	// builder default when 0 (govix extension).
 	LogTail int
+	// EndWithLog kills the command once stdout and stderr are closed by
+	// every process, as Nix does with a builder (govix extension).
+	EndWithLog bool
 }
 
 // Input is a castore node visible to the build under InputsDir/Name.

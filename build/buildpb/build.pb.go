@@ -83,7 +83,10 @@ type BuildRequest struct {
 	Terminal bool `protobuf:"varint,1001,opt,name=terminal,proto3" json:"terminal,omitempty"`
 	// How many bytes of the end of the log a failure reports (0: a builder
 	// default).
-	LogTailBytes  uint64 `protobuf:"varint,1002,opt,name=log_tail_bytes,json=logTailBytes,proto3" json:"log_tail_bytes,omitempty"`
+	LogTailBytes uint64 `protobuf:"varint,1002,opt,name=log_tail_bytes,json=logTailBytes,proto3" json:"log_tail_bytes,omitempty"`
+	// End the build when its log ends: once every process has closed stdout
+	// and stderr, kill what still runs (Nix presumes such a builder done).
+	EndWithLog    bool `protobuf:"varint,1003,opt,name=end_with_log,json=endWithLog,proto3" json:"end_with_log,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -207,6 +210,13 @@ func (x *BuildRequest) GetLogTailBytes() uint64 {
 		return x.LogTailBytes
 	}
 	return 0
+}
+
+func (x *BuildRequest) GetEndWithLog() bool {
+	if x != nil {
+		return x.EndWithLog
+	}
+	return false
 }
 
 // Build is the outcome of a successful BuildRequest.
@@ -794,7 +804,7 @@ var File_build_protos_build_proto protoreflect.FileDescriptor
 
 const file_build_protos_build_proto_rawDesc = "" +
 	"\n" +
-	"\x18build/protos/build.proto\x12\rtvix.build.v1\x1a\x1ccastore/protos/castore.proto\"\xc0\b\n" +
+	"\x18build/protos/build.proto\x12\rtvix.build.v1\x1a\x1ccastore/protos/castore.proto\"\xe3\b\n" +
 	"\fBuildRequest\x12-\n" +
 	"\x06inputs\x18\x01 \x03(\v2\x15.tvix.castore.v1.NodeR\x06inputs\x12!\n" +
 	"\fcommand_args\x18\x02 \x03(\tR\vcommandArgs\x12\x1f\n" +
@@ -811,7 +821,9 @@ const file_build_protos_build_proto_rawDesc = "" +
 	" \x03(\tR\x0erefscanNeedles\x12;\n" +
 	"\x06limits\x18\xe8\a \x01(\v2\".tvix.build.v1.BuildRequest.LimitsR\x06limits\x12\x1b\n" +
 	"\bterminal\x18\xe9\a \x01(\bR\bterminal\x12%\n" +
-	"\x0elog_tail_bytes\x18\xea\a \x01(\x04R\flogTailBytes\x1a0\n" +
+	"\x0elog_tail_bytes\x18\xea\a \x01(\x04R\flogTailBytes\x12!\n" +
+	"\fend_with_log\x18\xeb\a \x01(\bR\n" +
+	"endWithLog\x1a0\n" +
 	"\x06EnvVar\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\fR\x05value\x1a\xc4\x01\n" +

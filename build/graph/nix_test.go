@@ -193,8 +193,8 @@ func TestSameOutputsAsNix(t *testing.T) {
 		}
 		t.Fatal(err)
 	}
-	if len(report.Built) != 6 {
-		t.Errorf("built %d derivations, want 6", len(report.Built))
+	if len(report.Built) != 7 {
+		t.Errorf("built %d derivations, want 7", len(report.Built))
 	}
 
 	outs := f.outputsOf(t, drvs)
@@ -229,9 +229,27 @@ func TestSameOutputsAsNix(t *testing.T) {
 		if want.References == nil {
 			want.References = nil
 		}
+		if strings.HasSuffix(want.Path, "-isolated") {
+			f.checkIsolated(t, info)
+		}
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("%s differs\n nix:   %+v\n govix: %+v", want.Path, want, got)
 			f.showDiff(t, want.Path, info)
+		}
+	}
+}
+
+// checkIsolated looks at what the isolated derivation saw.
+func (f *fixture) checkIsolated(t *testing.T, info *store.PathInfo) {
+	p := filepath.Join(t.TempDir(), "isolated")
+	if err := fsio.Export(context.Background(), f.st.Castore(), info.Node, p, nil); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(p)
+	t.Logf("the isolated build saw:\n%s", b)
+	for _, want := range []string{"no network", "no host files", "no host directories"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("the isolated build did not report %q", want)
 		}
 	}
 }

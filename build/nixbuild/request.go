@@ -203,6 +203,7 @@ func (b *Build) request(cfg *Config) (*build.Request, error) {
 		Constraints:  build.Constraints{System: drv.Platform, ProvideBinSh: cfg.BinSh},
 		Limits:       cfg.Limits,
 		Terminal:     true,
+		EndWithLog:   true,
 	}
 	slices.Sort(req.ScratchPaths)
 	if req.ScratchPaths[0] == req.ScratchPaths[1] || strings.HasPrefix(req.ScratchPaths[1], req.ScratchPaths[0]+"/") {

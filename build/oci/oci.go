@@ -251,7 +251,9 @@ func (b *Builder) prepare(ctx context.Context, req *build.Request, work string) 
 		UID:      b.opts.UID,
 		GID:      b.opts.GID,
 		Terminal: req.Terminal,
-		Timeout:  req.Limits.Timeout,
+		// Nix kills a builder whose output ended.
+		EndWithLog: req.EndWithLog,
+		Timeout:    req.Limits.Timeout,
 		// The sandbox's home directory in /etc/passwd is Nix's build
 		// directory; HOME itself comes from the environment.
 		BuildDir:   "/" + req.WorkingDir,

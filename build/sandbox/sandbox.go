@@ -460,6 +460,10 @@ func (rt *Runtime) run(ctx context.Context, s *Spec, id, bundle string, stopped 
 		silenceC = silence.C
 	}
 	tooBig := pump.tooBig
+	var logEnded <-chan struct{}
+	if s.EndWithLog {
+		logEnded = pump.done
+	}
 	var killed KillReason
 	kill := func(r KillReason) {
 		if killed == "" {
@@ -489,6 +493,11 @@ loop:
 			if silence != nil {
 				silence.Reset(s.MaxSilence)
 			}
+		case <-logEnded:
+			logEnded = nil
+			// Not a KillReason: like Nix, the exit status says signal 9
+			// (a process already exiting keeps its own status).
+			_ = proc.Signal(syscall.SIGKILL)
 		}
 	}
 	wall := time.Since(start)

@@ -531,3 +531,27 @@ func TestTerminal(t *testing.T) {
 		t.Errorf("a pipe is a terminal: %.100q", log)
 	}
 }
+
+// TestEndWithLog: with EndWithLog a process that closes its output is
+// killed at once, as Nix kills a builder whose log ended; without it, it
+// runs on. A process that exits normally keeps its status.
+func TestEndWithLog(t *testing.T) {
+	e := newEnv(t)
+	for _, terminal := range []bool{false, true} {
+		s := e.spec(`echo closing; exec >/dev/null 2>&1; sleep 30`)
+		s.EndWithLog, s.Terminal = true, terminal
+		// Had it run to its end, it would have exited with status 0.
+		if res, _ := e.run(t, context.Background(), s); res.Signal != syscall.SIGKILL || res.Killed != "" {
+			t.Errorf("terminal=%v: %+v", terminal, res)
+		}
+		s = e.spec(`echo done; exit 3`)
+		s.EndWithLog, s.Terminal = true, terminal
+		if res, _ := e.run(t, context.Background(), s); res.ExitCode != 3 || res.Signal != 0 {
+			t.Errorf("terminal=%v: a normal exit became %+v", terminal, res)
+		}
+	}
+	s := e.spec(`exec >/dev/null 2>&1; sleep 0.2; echo ok > $out`)
+	if res, log := e.run(t, context.Background(), s); !res.Success() {
+		t.Errorf("without EndWithLog: %+v\n%s", res, log)
+	}
+}

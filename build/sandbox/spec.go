@@ -72,6 +72,11 @@ type Spec struct {
 	// Nix's sandbox (isatty is true there, so tools may print columns or
 	// colours), instead of a pipe.
 	Terminal bool
+	// EndWithLog ends the run when the log does: once every process has
+	// closed stdout and stderr, the process still running is killed
+	// (SIGKILL; the Result shows the signal), as Nix presumes a builder
+	// whose output ended to be done and kills it.
+	EndWithLog bool
 	// Log receives the process's stdout and stderr, merged, as they are
 	// written (may be nil). It is called from one goroutine at a time.
 	Log io.Writer

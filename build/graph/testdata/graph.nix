@@ -81,6 +81,21 @@ let
     '';
   };
 
+  # What a build that is not a fixed output can reach: neither the
+  # network (the loopback server), nor host files, nor other store paths.
+  isolated = mk "isolated" {
+    # (Not "exec > $out": Nix kills a builder that closes its log.)
+    args = script ''
+      {
+        hostport=$(echo ${url} | ${sh} sed 's|^http://||; s|/.*||; s|:| |')
+        if echo | ${sh} nc -w 3 $hostport; then echo reached the network; else echo no network; fi
+        ${sh} cat /etc/shadow || echo no host files
+        ${sh} ls /root /home /usr /var || echo no host directories
+        ${sh} ls /nix/store
+      } > $out 2>&1
+    '';
+  };
+
   graphfile = mk "graphfile" {
     exportReferencesGraph = [ "closure" multi.out ];
     args = script "${sh} cat closure > $out";
@@ -95,8 +110,9 @@ let
       ${sh} ln -s ${structured} $out/structured
       ${sh} ln -s ${structured.doc} $out/structured-doc
       ${sh} ln -s ${graphfile} $out/graphfile
+      ${sh} ln -s ${isolated} $out/isolated
       echo "self: $out" > $out/self
     '';
   };
 in
-{ inherit fetched multi passfile structured graphfile all; }
+{ inherit fetched multi passfile structured isolated graphfile all; }
