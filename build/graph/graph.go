@@ -147,10 +147,20 @@ type Failure struct {
 type BuilderError struct {
 	DrvPath string
 	Failed  *build.FailedError
+	// Limits are those the build ran with, for the messages.
+	Limits build.Limits
 }
 
+// Error words the failure as Nix 2.8 does.
 func (e *BuilderError) Error() string {
-	return fmt.Sprintf("builder for '%s' %s", e.DrvPath, e.Failed.Last().Status())
+	last := e.Failed.Last()
+	switch {
+	case last.Killed == "timeout" && e.Limits.Timeout > 0:
+		return fmt.Sprintf("building of '%s!out' from .drv file timed out after %d seconds", e.DrvPath, int(e.Limits.Timeout.Seconds()))
+	case last.Killed == "silence" && e.Limits.MaxSilence > 0:
+		return fmt.Sprintf("building of '%s!out' from .drv file timed out after %d seconds of silence", e.DrvPath, int(e.Limits.MaxSilence.Seconds()))
+	}
+	return fmt.Sprintf("builder for '%s' %s", e.DrvPath, last.Status())
 }
 
 func (e *BuilderError) Unwrap() error { return e.Failed }
@@ -619,7 +629,7 @@ func (b *Builder) buildOne(ctx context.Context, n *node) ([]build.Attempt, *Chec
 	if err != nil {
 		var fe *build.FailedError
 		if errors.As(err, &fe) {
-			return fe.Attempts, nil, &BuilderError{DrvPath: b.dir().Print(n.drvPath), Failed: fe}
+			return fe.Attempts, nil, &BuilderError{DrvPath: b.dir().Print(n.drvPath), Failed: fe, Limits: bld.Request.Limits}
 		}
 		return nil, nil, err
 	}
