@@ -357,6 +357,8 @@ type buildSession struct {
 	stderr  io.Writer
 	disp    *buildDisplay
 	closers []func()
+	// builders are the graph builders made so far, by store.
+	builders map[*store.Store]*graph.Builder
 }
 
 func (s *buildSession) close() {
@@ -367,8 +369,11 @@ func (s *buildSession) close() {
 	s.closers = nil
 }
 
-// builder returns a graph builder working on st.
+// builder returns a graph builder working on st, made once per store.
 func (s *buildSession) builder(ctx context.Context, st *store.Store) (*graph.Builder, error) {
+	if b, ok := s.builders[st]; ok {
+		return b, nil
+	}
 	o := s.o
 	svc, closeSvc, err := buildService(ctx, o, st)
 	if err != nil {
@@ -392,7 +397,10 @@ func (s *buildSession) builder(ctx context.Context, st *store.Store) (*graph.Bui
 	if err != nil {
 		return nil, err
 	}
-	return graph.New(graph.Options{
+	if s.builders == nil {
+		s.builders = map[*store.Store]*graph.Builder{}
+	}
+	s.builders[st] = graph.New(graph.Options{
 		Store:   st,
 		Service: svc,
 		Config: nixbuild.Config{
@@ -408,7 +416,8 @@ func (s *buildSession) builder(ctx context.Context, st *store.Store) (*graph.Bui
 		TrustedKeys:  keys,
 		Logs:         graph.NewLogs(filepath.Join(home, "log")),
 		Events:       s.disp.event,
-	}), nil
+	})
+	return s.builders[st], nil
 }
 
 // realise builds what the evaluation imports from derivations (glue's
