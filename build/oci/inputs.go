@@ -105,7 +105,7 @@ func (c *inputCache) path(ctx context.Context, n castore.Node) (string, error) {
 func (c *inputCache) materialise(ctx context.Context, n castore.Node, dest string) error {
 	var rnd [8]byte
 	_, _ = rand.Read(rnd[:])
-	tmp := filepath.Join(c.dir, ".tmp-"+hex.EncodeToString(rnd[:]))
+	tmp := filepath.Join(c.dir, fmt.Sprintf(".tmp-%d-%s", os.Getpid(), hex.EncodeToString(rnd[:])))
 	if err := os.Mkdir(tmp, 0o700); err != nil {
 		return fmt.Errorf("oci: materialising input: %w", err)
 	}

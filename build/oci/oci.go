@@ -34,6 +34,7 @@ import (
 	"path"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sync/errgroup"
@@ -119,7 +120,31 @@ func New(opts Options) (*Builder, error) {
 	if err != nil {
 		return nil, err
 	}
+	reapStale(opts.WorkDir, "govix-build-")
+	reapStale(opts.CacheDir, ".tmp-")
 	return &Builder{opts: opts, inputs: ic}, nil
+}
+
+// reapStale removes what builders that no longer run left in dir: entries
+// named prefix<pid>-... whose process is gone (a builder killed in the
+// middle of a build or of materialising an input).
+func reapStale(dir, prefix string) {
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), prefix)
+		if !ok {
+			continue
+		}
+		pidS, _, _ := strings.Cut(rest, "-")
+		pid, err := strconv.Atoi(pidS)
+		if err != nil || pid <= 0 || pid == os.Getpid() {
+			continue
+		}
+		if err := unix.Kill(pid, 0); err == nil || errors.Is(err, unix.EPERM) {
+			continue // still running
+		}
+		_ = os.RemoveAll(filepath.Join(dir, e.Name()))
+	}
 }
 
 // Close releases what the builder holds (the FUSE mount, if any).
@@ -156,7 +181,7 @@ func (b *Builder) Build(ctx context.Context, req *build.Request, log io.Writer) 
 	if req.Constraints.ProvideBinSh && b.opts.BinSh == "" {
 		return nil, fmt.Errorf("oci: %w", errNoBinSh)
 	}
-	work, err := os.MkdirTemp(b.opts.WorkDir, "govix-build-")
+	work, err := os.MkdirTemp(b.opts.WorkDir, fmt.Sprintf("govix-build-%d-", os.Getpid()))
 	if err != nil {
 		return nil, fmt.Errorf("oci: %w", err)
 	}
