@@ -67,9 +67,10 @@ func (t *Thunk) IsEvaluated() bool { return t.env == nil }
 
 // forcingEntry remembers a thunk being forced and its code.
 type forcingEntry struct {
-	t    *Thunk
-	code node
-	env  *Env
+	t      *Thunk
+	code   node
+	env    *Env
+	frames int // height of the trace stack when it started
 }
 
 // Force evaluates v to weak head normal form: if it is a thunk, its value.
@@ -85,20 +86,24 @@ func (ev *Evaluator) force(v Value) Value {
 	return v
 }
 
-func (ev *Evaluator) forceThunk(t *Thunk) Value {
+func (ev *Evaluator) forceThunk(t *Thunk) Value { return ev.forceThunkAt(t, syntax.NoPos) }
+
+// forceThunkAt forces t for code at pos (where an infinite recursion is
+// reported).
+func (ev *Evaluator) forceThunkAt(t *Thunk, pos syntax.Pos) Value {
 	code, ok := t.v.(node)
 	if !ok {
 		// Evaluated by a nested force (impossible) or corrupt.
 		return t.v
 	}
 	if code == theBlackhole {
-		ev.infiniteRecursion(t)
+		ev.infiniteRecursion(t, pos)
 	}
 	env := t.env
 	if len(ev.forcing) >= ev.maxForceDepth {
 		ev.stackOverflow(code.pos())
 	}
-	ev.forcing = append(ev.forcing, forcingEntry{t: t, code: code, env: env})
+	ev.forcing = append(ev.forcing, forcingEntry{t: t, code: code, env: env, frames: len(ev.frames)})
 	t.v = theBlackhole
 	v := code.eval(ev, env)
 	ev.forcing = ev.forcing[:len(ev.forcing)-1]
@@ -125,14 +130,22 @@ func (ev *Evaluator) unwindForcing(height int, err *Error) {
 }
 
 // infiniteRecursion reports a thunk forced while it is being forced, at
-// the position of its code.
-func (ev *Evaluator) infiniteRecursion(t *Thunk) {
-	pos := syntax.NoPos
+// pos (else at the position of its code), with "entering the infinite
+// recursion" in the trace where the thunk started to be forced.
+func (ev *Evaluator) infiniteRecursion(t *Thunk, pos syntax.Pos) {
 	for i := len(ev.forcing) - 1; i >= 0; i-- {
-		if ev.forcing[i].t == t {
-			pos = ev.forcing[i].code.pos()
-			break
+		e := ev.forcing[i]
+		if e.t != t {
+			continue
 		}
+		if !pos.IsValid() {
+			pos = e.code.pos()
+		}
+		err := ev.newError(InfiniteRecursion, pos, "infinite recursion encountered")
+		if h := e.frames - (len(ev.frames) - len(err.frames)); h >= 0 && h <= len(err.frames) {
+			err.frames = append(err.frames[:h], append([]frame{{kind: frameRecursion}}, err.frames[h:]...)...)
+		}
+		panic(err)
 	}
 	ev.raise(InfiniteRecursion, pos, "infinite recursion encountered")
 }

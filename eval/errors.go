@@ -239,6 +239,8 @@ const (
 	frameCallSite                   // "from call site" alone
 	frameListIndex                  // evaluating a list element
 	frameAttrJSON                   // evaluating attribute (toJSON wording)
+	frameSelect                     // forcing a selected attribute: n >= 0 "while evaluating the attribute", n < 0 "from the definition of"
+	frameRecursion                  // where the infinite recursion starts
 )
 
 // frame is one entry of the evaluator's trace stack. Frames are pushed and
@@ -280,6 +282,13 @@ func (f *frame) entries(ev *Evaluator) []TraceEntry {
 		return []TraceEntry{{Pos: f.pos, Msg: f.p.(string)}}
 	case frameAttr:
 		return []TraceEntry{{Pos: f.pos, Msg: "while evaluating the attribute '" + ev.symbols.name(f.p.(Sym)) + "'"}}
+	case frameSelect:
+		if f.n >= 0 {
+			return []TraceEntry{{Pos: f.pos, Msg: "while evaluating the attribute '" + ev.showSelectPath(f.p, f.n) + "'"}}
+		}
+		return []TraceEntry{{Pos: f.pos, Msg: "from the definition of '" + ev.showSelectPath(f.p, -1-f.n) + "'"}}
+	case frameRecursion:
+		return []TraceEntry{{Msg: "entering the infinite recursion"}}
 	case frameAttrJSON:
 		return []TraceEntry{{Pos: f.pos, Msg: "while evaluating attribute '" + ev.symbols.name(f.p.(Sym)) + "'"}}
 	case frameListIndex:

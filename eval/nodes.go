@@ -70,7 +70,7 @@ func (n *localVar) eval(ev *Evaluator, env *Env) Value {
 		if t.env == nil {
 			return t.v
 		}
-		return ev.forceThunk(t)
+		return ev.forceThunkAt(t, n.at)
 	}
 	return v
 }
@@ -93,7 +93,7 @@ func (n *upVar) eval(ev *Evaluator, env *Env) Value {
 		if t.env == nil {
 			return t.v
 		}
-		return ev.forceThunk(t)
+		return ev.forceThunkAt(t, n.at)
 	}
 	return v
 }

@@ -2,6 +2,7 @@ package eval
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/govix/govix/eval/syntax"
 )
@@ -192,7 +193,9 @@ type selectNode struct {
 
 func (n *selectNode) pos() syntax.Pos { return n.at }
 func (n *selectNode) eval(ev *Evaluator, env *Env) Value {
+	ev.frames = append(ev.frames, frame{kind: frameMsg, pos: n.x.pos(), p: "while selecting an attribute"})
 	v := n.x.eval(ev, env)
+	ev.frames = ev.frames[:len(ev.frames)-1]
 	for i := range n.path {
 		name := ev.evalAttrName(&n.path[i], env)
 		attrs, ok := v.(*Attrs)
@@ -215,7 +218,11 @@ func (n *selectNode) eval(ev *Evaluator, env *Env) Value {
 			if t.env == nil {
 				v = t.v
 			} else {
-				v = ev.forceThunk(t)
+				ev.frames = append(ev.frames,
+					frame{kind: frameSelect, pos: n.at, p: n, n: len(n.path) - 1},
+					frame{kind: frameSelect, pos: a.Pos, p: n, n: -1 - i})
+				v = ev.forceThunkAt(t, n.at)
+				ev.frames = ev.frames[:len(ev.frames)-2]
 			}
 		}
 	}
@@ -231,7 +238,9 @@ type select1Node struct {
 
 func (n *select1Node) pos() syntax.Pos { return n.at }
 func (n *select1Node) eval(ev *Evaluator, env *Env) Value {
+	ev.frames = append(ev.frames, frame{kind: frameMsg, pos: n.x.pos(), p: "while selecting an attribute"})
 	v := n.x.eval(ev, env)
+	ev.frames = ev.frames[:len(ev.frames)-1]
 	attrs, ok := v.(*Attrs)
 	if !ok {
 		ev.pushFrame(frame{kind: frameMsg, pos: n.at, p: "while selecting an attribute"})
@@ -246,9 +255,36 @@ func (n *select1Node) eval(ev *Evaluator, env *Env) Value {
 		if t.env == nil {
 			return t.v
 		}
-		return ev.forceThunk(t)
+		ev.frames = append(ev.frames,
+			frame{kind: frameSelect, pos: n.at, p: n, n: 0},
+			frame{kind: frameSelect, pos: a.Pos, p: n, n: -1})
+		v = ev.forceThunkAt(t, n.at)
+		ev.frames = ev.frames[:len(ev.frames)-2]
 	}
 	return v
+}
+
+// showSelectPath shows the first k+1 names of a selection's path as Nix does
+// ("a.b", with "${...}" for a name computed by an expression).
+func (ev *Evaluator) showSelectPath(p any, k int) string {
+	switch n := p.(type) {
+	case *select1Node:
+		return ev.symbols.name(n.name)
+	case *selectNode:
+		var b strings.Builder
+		for i := 0; i <= k && i < len(n.path); i++ {
+			if i > 0 {
+				b.WriteByte('.')
+			}
+			if n.path[i].dyn != nil {
+				b.WriteString("\"${...}\"")
+			} else {
+				b.WriteString(ev.symbols.name(n.path[i].sym))
+			}
+		}
+		return b.String()
+	}
+	return ""
 }
 
 // missingAttr raises "attribute 'x' missing" with suggestions.
@@ -303,13 +339,15 @@ func (n *updateNode) eval(ev *Evaluator, env *Env) Value {
 	return update(ev.symbols, a, b)
 }
 
-// evalAttrs evaluates n and requires a set.
+// evalAttrs evaluates n and requires a set; ctx is the trace line of
+// errors on the way.
 func (ev *Evaluator) evalAttrs(n node, env *Env, ctx string) *Attrs {
+	ev.frames = append(ev.frames, frame{kind: frameMsg, pos: n.pos(), p: ctx})
 	v := n.eval(ev, env)
 	if a, ok := v.(*Attrs); ok {
+		ev.frames = ev.frames[:len(ev.frames)-1]
 		return a
 	}
-	ev.pushFrame(frame{kind: frameMsg, pos: n.pos(), p: ctx})
 	ev.typeError(n.pos(), "a set", v)
 	return nil
 }
