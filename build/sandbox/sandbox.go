@@ -6,6 +6,8 @@
 // /dev, its own /proc (with runc's usual masked and read-only paths), no
 // /sys, a private /tmp and /dev/shm, the host files and directories the
 // Spec mounts (read-only unless marked writable) and, if asked, /bin/sh.
+// What the sandbox makes for a run (the root, /etc, /tmp, /dev, /dev/shm)
+// belongs to the sandbox user, as Nix 2.8 without build users shows it.
 // It runs as an unprivileged user (Nix's uid 1000, gid 100) without
 // capabilities, in new PID, mount, IPC, UTS and cgroup namespaces and, unless
 // the Spec allows network access, a new network namespace with only
