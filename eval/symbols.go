@@ -1,5 +1,7 @@
 package eval
 
+import "unsafe"
+
 // Sym is an interned attribute or variable name: a small integer that
 // indexes the evaluator's symbol table. Comparing two Syms is comparing
 // two names.
@@ -13,6 +15,16 @@ type symbolTable struct {
 	// keys[s] is the first 8 bytes of the name, big-endian: comparing
 	// keys orders most names without comparing strings (see less).
 	keys []uint64
+	// recent remembers recently interned strings by the address of their
+	// bytes: names taken from attrNames are the table's own strings, and
+	// the same string value is often looked up again and again.
+	recent [1024]recentSym
+}
+
+type recentSym struct {
+	p   *byte
+	n   int
+	sym Sym
 }
 
 func newSymbolTable() *symbolTable {
@@ -21,9 +33,26 @@ func newSymbolTable() *symbolTable {
 
 // intern returns the symbol for name, creating it if needed.
 func (t *symbolTable) intern(name string) Sym {
-	if id, ok := t.ids[name]; ok {
-		return id
+	var r *recentSym
+	if len(name) > 0 {
+		p := unsafe.StringData(name)
+		r = &t.recent[(uintptr(unsafe.Pointer(p))>>4)&uintptr(len(t.recent)-1)]
+		if r.p == p && r.n == len(name) {
+			return r.sym
+		}
 	}
+	id, ok := t.ids[name]
+	if !ok {
+		id = t.add(name)
+	}
+	if r != nil {
+		*r = recentSym{p: unsafe.StringData(name), n: len(name), sym: id}
+	}
+	return id
+}
+
+// add makes a new symbol.
+func (t *symbolTable) add(name string) Sym {
 	id := Sym(len(t.names))
 	t.names = append(t.names, name)
 	t.keys = append(t.keys, prefixKey(name))
