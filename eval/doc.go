@@ -18,14 +18,30 @@
 // Source is parsed by package syntax, then compiled: every variable is
 // resolved to a slot of an environment (or to a global, or to a lookup in
 // the enclosing `with` sets), and the tree becomes a tree of small nodes
-// whose eval method computes a value — a tree-walking interpreter over
-// scope-resolved code, which in Go runs as fast as a bytecode loop and
-// needs no operand stack. Laziness is a Thunk (code and environment,
-// replaced by the value when forced); constants, variables and functions
-// are passed without making a thunk, as Nix does. Attribute sets are
-// sorted arrays of (symbol, position, value), names are interned, and //
-// merges two arrays. Parsed and compiled files are cached by path; import
-// of the same file gives the same value.
+// whose eval method computes a value: a tree-walking interpreter over
+// scope-resolved code ("closure compilation" with methods), one interface
+// call per node and no operand stack. A lazy language forces thunks from
+// inside builtins, so a bytecode VM would re-enter its loop from Go just
+// the same; Nix itself walks a tree. Laziness is a Thunk (code and environment,
+// replaced by the value when forced); constants and variables are passed
+// without making a thunk, as Nix does. What keeps the evaluator fast and
+// small:
+//
+//   - names are interned symbols; attribute sets are arrays sorted by name
+//     (an 8-byte prefix key orders most names without comparing bytes),
+//     searched linearly when small, by binary search or, once searched
+//     often, through a hash index when large;
+//   - a // b with a small b stacks b on a as a layer instead of copying a
+//     (as current Nix), flattened on first iteration;
+//   - environments, small sets and small lists are one allocation each;
+//     functions that keep nothing of their environment (predicates,
+//     comparators) reuse it; map and genList bind a plain lambda's
+//     argument when they make the element's thunk, so forcing it
+//     allocates nothing; f a b binds both arguments without the closure
+//     in between; nested integer arithmetic passes unboxed integers;
+//   - parsed and compiled files are cached by path (import of the same
+//     file gives the same value), and file metadata (lstat, stat,
+//     readlink, readDir) for the evaluation.
 //
 // Evaluation errors are *Error values with Nix's wording and a trace of
 // positions. Inside the evaluator they unwind as panics, recovered where
