@@ -101,6 +101,12 @@ var evalCases = []struct {
 	{`builtins.deepSeq [ 1 ] 2`, `2`},
 	{`let x = builtins.tryEval (throw "a"); in [ x.success x.success ]`, `[ false false ]`},
 
+	// Reused environments of functions that capture nothing.
+	{`let g = a: b: a + b; h = g 1; in [ (h 2) (h 3) (builtins.foldl' g 0 [ 1 2 3 ]) (h 4) ]`, `[ 3 4 6 5 ]`},
+	{`let l = map (x: x * 2) [ 1 2 3 ]; in [ (builtins.elemAt l 2) (builtins.elemAt l 0) (builtins.elemAt l 1) ]`, `[ 6 2 4 ]`},
+	{`let p = x: x > 1; q = x: builtins.filter p [ x 0 (x + 1) ]; in map q [ 1 2 ]`, `[ [ 2 ] [ 2 3 ] ]`},
+	{`let f = x: y: if x then y else 0; in map (f true) (builtins.genList (i: i * i) 4)`, `[ 0 1 4 9 ]`},
+
 	// Printing.
 	{`let x = [ 1 ]; in [ x x ]`, `[ [ 1 ] «repeated» ]`},
 	{`[ { } { } [ ] [ ] ]`, `[ { } { } [ ] [ ] ]`},
