@@ -96,6 +96,7 @@ type Event struct {
 	Err     error                 // Failed
 	Cause   storepath.StorePath   // Skipped
 	Attempt *build.Attempt        // Built, Failed (when the builder ran)
+	Check   bool                  // Started: a rebuild that checks the outputs
 	Drvs    []storepath.StorePath // Planned: the derivations to build
 }
 
@@ -602,7 +603,7 @@ func (b *Builder) buildOne(ctx context.Context, n *node) ([]build.Attempt, *Chec
 	if err != nil {
 		return nil, nil, err
 	}
-	b.emit(Event{Kind: Started, Drv: n.drvPath})
+	b.emit(Event{Kind: Started, Drv: n.drvPath, Check: n.check})
 	sink := &logSink{}
 	if b.opts.Events != nil {
 		sink.lines = &lineWriter{emit: func(line string) {

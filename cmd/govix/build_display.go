@@ -112,7 +112,11 @@ func (d *buildDisplay) event(e graph.Event) {
 		d.println(fmt.Sprintf("copying path '%s' from a substituter", d.dir.Print(e.Path)))
 	case graph.Started:
 		d.running = append(d.running, &runningBuild{drv: e.Drv, name: drvName(e.Drv), start: time.Now()})
-		d.println(fmt.Sprintf("building '%s'...", d.dir.Print(e.Drv)))
+		verb := "building '%s'..."
+		if e.Check {
+			verb = "checking outputs of '%s'..."
+		}
+		d.println(fmt.Sprintf(verb, d.dir.Print(e.Drv)))
 	case graph.LogLine:
 		for _, r := range d.running {
 			if r.drv == e.Drv {
