@@ -20,7 +20,10 @@ func init() {
 func builtinMatch(c Call) Value {
 	re := c.regex(0)
 	s := c.String(1)
-	g, ok := re.matchString(s.s)
+	g, ok, err := re.matchString(s.s)
+	if err != nil {
+		c.Errorf(EvalError, "regular expression '%s' is too complex to match against a string of %d bytes", re.pattern, len(s.s))
+	}
 	if !ok {
 		return vNull
 	}
@@ -32,15 +35,21 @@ func builtinMatch(c Call) Value {
 func builtinSplit(c Call) Value {
 	re := c.regex(0)
 	s := c.String(1)
-	matches := re.splitString(s.s)
+	matches, err := re.splitString(s.s)
+	if err != nil {
+		c.Errorf(EvalError, "regular expression '%s' is too complex to match against a string of %d bytes", re.pattern, len(s.s))
+	}
 	if len(matches) == 0 {
 		return NewList([]Value{s})
 	}
-	out := make([]Value, 0, 2*len(matches)+1)
+	stride := 2 * re.nsub
+	count := len(matches) / stride
+	out := make([]Value, 0, 2*count+1)
 	// One backing array for all the groups' values.
-	vals := make([]Value, 0, len(matches)*(re.nsub-1))
+	vals := make([]Value, 0, count*(re.nsub-1))
 	prev := int32(0)
-	for _, g := range matches {
+	for i := 0; i < len(matches); i += stride {
+		g := matches[i : i+stride]
 		out = append(out, Str(s.s[prev:g[0]]))
 		start := len(vals)
 		vals = groupValues(s.s, g, vals)

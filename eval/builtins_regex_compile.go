@@ -67,6 +67,7 @@ const (
 	reOpLineBegin             // ^
 	reOpLineEnd               // $
 	reOpAccept                // the end of the pattern
+	reOpStar                  // a reOpRepeat whose body (alt) is one reOpChar or reOpSet looping back
 )
 
 // reState is a state of the NFA.
@@ -78,7 +79,7 @@ type reState struct {
 	arg  int32 // group (sub), set index (set), counter index (repeat)
 }
 
-func (s *reState) hasAlt() bool { return s.op == reOpAlt || s.op == reOpRepeat }
+func (s *reState) hasAlt() bool { return s.op == reOpAlt || s.op == reOpRepeat || s.op == reOpStar }
 
 // reByteSet is a set of bytes.
 type reByteSet [4]uint64
@@ -669,6 +670,15 @@ func (c *reCompiler) finish(pattern string) *posixRegex {
 			}
 		}
 	}
+	// Loops over one character or set need no counter.
+	for i := range st {
+		if st[i].op != reOpRepeat || st[i].alt < 0 {
+			continue
+		}
+		if b := &st[st[i].alt]; (b.op == reOpChar || b.op == reOpSet) && b.next == int32(i) {
+			st[i].op = reOpStar
+		}
+	}
 	re.computeFirst()
 	return re
 }
@@ -693,7 +703,7 @@ func (re *posixRegex) computeFirst() {
 			re.first.union(&re.sets[s.arg])
 		case reOpAccept:
 			re.nullable = true
-		case reOpAlt, reOpRepeat:
+		case reOpAlt, reOpRepeat, reOpStar:
 			stack = append(stack, s.next, s.alt)
 		default:
 			stack = append(stack, s.next)

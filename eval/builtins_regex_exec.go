@@ -1,6 +1,9 @@
 package eval
 
-import "sync"
+import (
+	"errors"
+	"sync"
+)
 
 // Running a posixRegex: libstdc++'s depth-first executor for POSIX
 // grammars, as a loop with an explicit stack.
@@ -15,13 +18,23 @@ import "sync"
 // The first-found longest match wins. That makes the search a recursive
 // function whose results can be memoised per (state, position), which is
 // what happens when the plain search runs much longer than the automaton's
-// size times the input's: then no pattern makes it exponential.
+// size times the input's: then no ordinary pattern is exponential.
 //
 // Loop counters: libstdc++ lets a loop body run at most twice at the same
 // position (so an empty iteration can set a group), keeping per loop the
-// position of its last iteration. A state's result depends on them only
-// while a loop iteration that started at the current position is active;
-// such states are not memoised.
+// position of its last iteration. A state's result also depends on the
+// counters of the loop iterations that started at the current position and
+// are still running, so those are part of the memo key (as a hash of the
+// set of (loop, count) pairs). Loops nested in loops that can all match
+// nothing still have exponentially many such contexts; there the search
+// gives up (libstdc++ would not finish either).
+//
+// A loop whose body is one character or bracket expression (".*",
+// "[a-z]+") is run without a frame per iteration: its iterations consume a
+// byte each, so the counters play no part, and trying the exit after the
+// longest run of matching bytes, then one byte earlier and so on, is what
+// the recursion does. (When memoising, such loops run as the others do,
+// so that each position's result is memoised.)
 
 // reResult is the result of exploring from a state: whether a match was
 // found, where the best one ends, and the capture-group events on its path
@@ -46,14 +59,66 @@ type reRep struct {
 	n   int32
 }
 
+// reActive records a loop iteration that is running: where it started, and
+// the hash of the counters of all iterations running that started there.
+type reActive struct {
+	pos int32
+	sig uint64
+}
+
+type reMemoKey struct {
+	pc, pos int32
+	sig     uint64
+}
+
+// reSig is the contribution of loop i at count n to a context hash (a
+// set, so contributions are XORed).
+func reSig(i, n int32) uint64 {
+	x := uint64(i)<<2 | uint64(n)
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	return x ^ x>>31
+}
+
+// beginSig distinguishes memo entries at the start of an attempt, where
+// ^ and match_not_null depend on the attempt.
+func (m *reMachine) beginSig() uint64 {
+	f := int32(1 << 20)
+	if m.prevAvail {
+		f |= 1
+	}
+	if m.notNull {
+		f |= 2
+	}
+	return reSig(f, 3)
+}
+
+// sigAt is the hash of the loop iterations running that started at pos.
+func (m *reMachine) sigAt(pos int32) uint64 {
+	if len(m.act) > 0 && m.act[len(m.act)-1].pos == pos {
+		return m.act[len(m.act)-1].sig
+	}
+	return 0
+}
+
+// reFrame is a state whose exploration is under way.
 type reFrame struct {
 	pc, pos int32
-	phase   uint8 // alt: 1 = left running, 2 = right; repeat: 1 = body, 2 = exit
-	memo    bool  // store the result in the memo table
-	incr    bool  // repeat: the body runs as a second iteration at pos
-	saved   reRep // repeat: the counter before this iteration
-	left    reResult
+	// a, b: alt: the left side's end and found (1); repeat: the counter
+	// before this iteration (pos, n); star: the exit being tried.
+	a, b  int32
+	flags uint8
+	sig   uint64      // the loop context at pos, for the memo key
+	caps  *reCapEvent // alt: the left side's groups
 }
+
+const (
+	reFrameSecond = 1 << iota // alt: right side running; repeat: exit running
+	reFrameMemo               // store the result in the memo table
+	reFrameIncr               // repeat: the body runs as a second iteration at pos
+)
 
 // reMachine holds the state of matching one regex against one string.
 type reMachine struct {
@@ -67,12 +132,15 @@ type reMachine struct {
 	notNull   bool  // an empty match at begin does not count (match_not_null)
 
 	rep   []reRep
-	act   []int32 // positions of active loop iterations, innermost last
+	act   []reActive // loop iterations running, innermost last
 	stack []reFrame
-	memo  map[uint64]reResult
-	steps int
+	memo  map[reMemoKey]reResult
+	// steps counts the search's steps on this string, plainBudget is when
+	// it starts memoising, maxSteps when it gives up.
+	steps, plainBudget, maxSteps int
 
 	events []reCapEvent // slab for capture events
+	starts []int32      // scratch for groups
 }
 
 var reMachinePool = sync.Pool{New: func() any { return new(reMachine) }}
@@ -87,15 +155,19 @@ func (re *posixRegex) machine(s string, exact bool) *reMachine {
 	m.rep = m.rep[:re.nrep]
 	clear(m.rep)
 	m.memo = nil
+	size := len(re.prog) * (len(s) + 1)
+	m.steps = 0
+	m.plainBudget = 16*size + 4096
+	m.maxSteps = m.plainBudget + 256*size + 1<<21
 	return m
 }
 
 func (m *reMachine) release() {
-	m.re, m.s, m.memo = nil, "", nil
-	m.events = nil
-	clear(m.stack[:cap(m.stack)])
+	m.re, m.s, m.memo, m.events = nil, "", nil, nil
+	// Frames above len are zero (run clears what it pops); a stack that
+	// grew for a long input is not kept.
 	m.stack = m.stack[:0]
-	if cap(m.stack) > 1<<16 {
+	if cap(m.stack) > 1<<12 {
 		m.stack = nil
 	}
 	m.act = m.act[:0]
@@ -104,51 +176,71 @@ func (m *reMachine) release() {
 
 func (m *reMachine) newEvent(sub int32, end bool, pos int32, next *reCapEvent) *reCapEvent {
 	if len(m.events) == cap(m.events) {
-		m.events = make([]reCapEvent, 0, 64)
+		// Chunks grow from a few events (a match of a short string) to
+		// many (a split of a long one).
+		m.events = make([]reCapEvent, 0, min(max(4, 2*cap(m.events)), 1024))
 	}
 	m.events = append(m.events, reCapEvent{sub: sub, end: end, pos: pos, next: next})
 	return &m.events[len(m.events)-1]
 }
 
-// attempt runs the automaton from m.begin, memoising after the plain
-// search has taken too long.
-func (m *reMachine) attempt() reResult {
+// errRegexTooComplex reports a search that takes too long even memoised:
+// only loops nested inside loops that can all match the empty string,
+// where libstdc++ would take as long (or overflow its stack), get there.
+var errRegexTooComplex = errors.New("regular expression too complex to match")
+
+// attempt runs the automaton from m.begin. The plain search runs until
+// the steps of all attempts on this string exceed a budget proportional to
+// the automaton's size times the string's length; then the search starts
+// again memoising, for the rest of the string, and fails with
+// errRegexTooComplex if even that exceeds a larger budget.
+func (m *reMachine) attempt() (reResult, error) {
 	if m.memo == nil && !m.re.alwaysMemo {
-		budget := 16*len(m.re.prog)*int(m.n-m.begin+1) + 4096
-		if r, ok := m.run(budget); ok {
-			return r
+		if r, ok := m.run(m.plainBudget - m.steps); ok {
+			return r, nil
 		}
-		// Too long: start again with memoisation (which stays on for the
-		// rest of this string).
 		clear(m.rep)
 		m.act = m.act[:0]
 	}
 	if m.memo == nil {
-		m.memo = map[uint64]reResult{}
+		m.memo = map[reMemoKey]reResult{}
 	}
-	r, _ := m.run(-1)
-	return r
+	r, ok := m.run(m.maxSteps - m.steps)
+	if !ok {
+		clear(m.rep)
+		m.act = m.act[:0]
+		return reResult{}, errRegexTooComplex
+	}
+	return r, nil
 }
 
-// run explores from the start state at m.begin; with budget >= 0 it gives
-// up (ok false) after that many steps.
+// has reports whether state st (reOpChar or reOpSet) matches byte c.
+func (re *posixRegex) has(st *reState, c byte) bool {
+	if st.op == reOpChar {
+		return c == st.c
+	}
+	return re.sets[st.arg].has(c)
+}
+
+// run explores from the start state at m.begin, giving up (ok false)
+// after budget steps.
 func (m *reMachine) run(budget int) (r reResult, ok bool) {
-	prog := m.re.prog
+	re := m.re
+	prog := re.prog
 	s, n := m.s, m.n
 	stack := m.stack[:0]
 	defer func() { m.stack = stack }()
-	pc, pos := m.re.start, m.begin
+	pc, pos := re.start, m.begin
 	steps := 0
 	for {
 		// Descend from (pc, pos) until a result is known.
 	descend:
 		for {
 			steps++
-			if budget >= 0 && steps > budget {
-				for i := range stack {
-					stack[i] = reFrame{}
-				}
+			if steps > budget {
+				clear(stack)
 				stack = stack[:0]
+				m.steps += steps
 				return reResult{}, false
 			}
 			if pc < 0 {
@@ -166,7 +258,7 @@ func (m *reMachine) run(budget int) (r reResult, ok bool) {
 				r = reResult{}
 				break descend
 			case reOpSet:
-				if pos < n && m.re.sets[st.arg].has(s[pos]) {
+				if pos < n && re.sets[st.arg].has(s[pos]) {
 					pc = st.next
 					pos++
 					continue
@@ -197,35 +289,53 @@ func (m *reMachine) run(budget int) (r reResult, ok bool) {
 			case reOpSubBegin, reOpSubEnd:
 				stack = append(stack, reFrame{pc: pc, pos: pos})
 				pc = st.next
-			case reOpAlt, reOpRepeat:
-				memo := false
-				if m.memo != nil && pos > m.begin && (len(m.act) == 0 || m.act[len(m.act)-1] != pos) {
-					if e, ok := m.memo[uint64(pc)<<32|uint64(pos)]; ok {
+			case reOpAlt, reOpRepeat, reOpStar:
+				var flags uint8
+				var sig uint64
+				if m.memo != nil {
+					sig = m.sigAt(pos)
+					if pos == m.begin {
+						sig ^= m.beginSig()
+					}
+					if e, ok := m.memo[reMemoKey{pc, pos, sig}]; ok {
 						r = e
 						break descend
 					}
-					memo = true
+					flags = reFrameMemo
 				}
-				if st.op == reOpAlt {
-					stack = append(stack, reFrame{pc: pc, pos: pos, phase: 1, memo: memo})
-					pc = st.alt
-					continue
-				}
-				c := m.rep[st.arg]
 				switch {
-				case c.n == 0 || c.pos != pos:
-					stack = append(stack, reFrame{pc: pc, pos: pos, phase: 1, memo: memo, saved: c})
-					m.rep[st.arg] = reRep{pos: pos, n: 1}
-					m.act = append(m.act, pos)
+				case st.op == reOpAlt:
+					stack = append(stack, reFrame{pc: pc, pos: pos, flags: flags, sig: sig})
 					pc = st.alt
-				case c.n < 2:
-					stack = append(stack, reFrame{pc: pc, pos: pos, phase: 1, memo: memo, incr: true})
-					m.rep[st.arg].n++
-					pc = st.alt
+				case st.op == reOpStar && m.memo == nil:
+					// Consume the longest run of matching bytes, then try
+					// the exit from its end backwards.
+					body := &prog[st.alt]
+					j := pos
+					for j < n && re.has(body, s[j]) {
+						j++
+					}
+					steps += int(j-pos) / 8
+					stack = append(stack, reFrame{pc: pc, pos: pos, a: j, flags: flags, sig: sig})
+					pc, pos = st.next, j
 				default:
-					// No third iteration at one position: only the exit.
-					stack = append(stack, reFrame{pc: pc, pos: pos, phase: 2, memo: memo})
-					pc = st.next
+					c := m.rep[st.arg]
+					switch {
+					case c.n == 0 || c.pos != pos:
+						stack = append(stack, reFrame{pc: pc, pos: pos, a: c.pos, b: c.n, flags: flags, sig: sig})
+						m.rep[st.arg] = reRep{pos: pos, n: 1}
+						m.act = append(m.act, reActive{pos, m.sigAt(pos) ^ reSig(st.arg, 1)})
+						pc = st.alt
+					case c.n < 2:
+						stack = append(stack, reFrame{pc: pc, pos: pos, flags: flags | reFrameIncr, sig: sig})
+						m.rep[st.arg].n++
+						m.act = append(m.act, reActive{pos, m.sigAt(pos) ^ reSig(st.arg, 1) ^ reSig(st.arg, 2)})
+						pc = st.alt
+					default:
+						// No third iteration at one position: only the exit.
+						stack = append(stack, reFrame{pc: pc, pos: pos, flags: flags | reFrameSecond, sig: sig})
+						pc = st.next
+					}
 				}
 			default:
 				pc = st.next
@@ -240,41 +350,57 @@ func (m *reMachine) run(budget int) (r reResult, ok bool) {
 			}
 			f := &stack[len(stack)-1]
 			st := &prog[f.pc]
-			switch st.op {
+			op := st.op
+			if op == reOpStar && m.memo != nil {
+				// Memoising runs these loops as the others, so that each
+				// position's result is shared.
+				op = reOpRepeat
+			}
+			switch op {
 			case reOpSubBegin, reOpSubEnd:
 				if r.found {
 					r.caps = m.newEvent(st.arg, st.op == reOpSubEnd, f.pos, r.caps)
 				}
 			case reOpAlt:
-				if f.phase == 1 {
+				if f.flags&reFrameSecond == 0 {
 					// A match that ends at the end of the input cannot be
 					// beaten (and regex_match's matches all end there).
 					if !r.found || (!m.exact && r.end != n) {
-						f.left = r
-						f.phase = 2
+						f.a, f.caps = r.end, r.caps
+						if r.found {
+							f.b = 1
+						}
+						f.flags |= reFrameSecond
 						pc, pos = st.next, f.pos
 						break ascend
 					}
-				} else if f.left.found && (!r.found || f.left.end >= r.end) {
-					r = f.left
+				} else if f.b == 1 && (!r.found || f.a >= r.end) {
+					r = reResult{found: true, end: f.a, caps: f.caps}
+				}
+			case reOpStar:
+				if !r.found && f.a > f.pos {
+					f.a--
+					steps++
+					pc, pos = st.next, f.a
+					break ascend
 				}
 			case reOpRepeat:
-				if f.phase == 1 {
-					if f.incr {
+				if f.flags&reFrameSecond == 0 {
+					if f.flags&reFrameIncr != 0 {
 						m.rep[st.arg].n--
 					} else {
-						m.rep[st.arg] = f.saved
-						m.act = m.act[:len(m.act)-1]
+						m.rep[st.arg] = reRep{pos: f.a, n: f.b}
 					}
+					m.act = m.act[:len(m.act)-1]
 					if !r.found {
-						f.phase = 2
+						f.flags |= reFrameSecond
 						pc, pos = st.next, f.pos
 						break ascend
 					}
 				}
 			}
-			if f.memo {
-				m.memo[uint64(f.pc)<<32|uint64(f.pos)] = r
+			if f.flags&reFrameMemo != 0 {
+				m.memo[reMemoKey{f.pc, f.pos, f.sig}] = r
 			}
 			*f = reFrame{}
 			stack = stack[:len(stack)-1]
@@ -285,7 +411,7 @@ func (m *reMachine) run(budget int) (r reResult, ok bool) {
 // search finds the first match starting at from or later, as libstdc++'s
 // regex_search does with the given flags: the start positions are tried in
 // order, and after the first ^ no longer matches (match_prev_avail).
-func (m *reMachine) search(from int32, prevAvail, notNull, continuous bool) (reResult, int32, bool) {
+func (m *reMachine) search(from int32, prevAvail, notNull, continuous bool) (reResult, int32, bool, error) {
 	m.notNull = notNull
 	re := m.re
 	for b := from; b <= m.n; b++ {
@@ -312,25 +438,34 @@ func (m *reMachine) search(from int32, prevAvail, notNull, continuous bool) (reR
 			}
 		}
 		m.begin, m.prevAvail = b, prevAvail
-		if r := m.attempt(); r.found {
-			return r, b, true
+		r, err := m.attempt()
+		if err != nil {
+			return r, b, false, err
+		}
+		if r.found {
+			return r, b, true, nil
 		}
 	}
-	return reResult{}, 0, false
+	return reResult{}, 0, false, nil
 }
 
-// reMatch is one match: the extents of the whole match (group 0) and of
-// every group, -1 for groups that did not take part.
+// reMatch holds matches: for each, the extents of the whole match (group
+// 0) and of every group, -1 for groups that did not take part.
 type reMatch []int32
 
-// groups turns a result into group extents.
-func (m *reMachine) groups(r reResult, begin int32) reMatch {
-	g := make(reMatch, 2*m.re.nsub)
-	for i := range g {
-		g[i] = -1
+// appendGroups appends the group extents of a result to dst.
+func (m *reMachine) appendGroups(dst reMatch, r reResult, begin int32) reMatch {
+	nsub := m.re.nsub
+	k := len(dst)
+	for i := 0; i < 2*nsub; i++ {
+		dst = append(dst, -1)
 	}
+	g := dst[k:]
 	g[0], g[1] = begin, r.end
-	starts := make([]int32, m.re.nsub)
+	if cap(m.starts) < nsub {
+		m.starts = make([]int32, nsub)
+	}
+	starts := m.starts[:nsub]
 	for e := r.caps; e != nil; e = e.next {
 		if !e.end {
 			starts[e.sub] = e.pos
@@ -338,57 +473,66 @@ func (m *reMachine) groups(r reResult, begin int32) reMatch {
 			g[2*e.sub], g[2*e.sub+1] = starts[e.sub], e.pos
 		}
 	}
-	return g
+	return dst
 }
 
 // matchString reports whether re matches all of s (regex_match), and the
 // groups.
-func (re *posixRegex) matchString(s string) (reMatch, bool) {
+func (re *posixRegex) matchString(s string) (reMatch, bool, error) {
 	m := re.machine(s, true)
 	defer m.release()
 	if !re.nullable && (len(s) == 0 || !re.first.has(s[0])) {
-		return nil, false
+		return nil, false, nil
 	}
 	m.begin = 0
-	r := m.attempt()
-	if !r.found {
-		return nil, false
+	r, err := m.attempt()
+	if err != nil || !r.found {
+		return nil, false, err
 	}
-	return m.groups(r, 0), true
+	return m.appendGroups(nil, r, 0), true, nil
 }
 
 // splitString finds the matches of re in s as std::regex_iterator does:
 // after an empty match, a non-empty match at the same position is tried
 // before moving on; after a non-empty match, the next search starts at its
-// end (and may find an empty match there).
-func (re *posixRegex) splitString(s string) []reMatch {
+// end (and may find an empty match there). The matches' groups are
+// returned one after the other, 2 * re.nsub numbers each.
+func (re *posixRegex) splitString(s string) (reMatch, error) {
 	m := re.machine(s, false)
 	defer m.release()
-	r, b, ok := m.search(0, false, false, false)
+	r, b, ok, err := m.search(0, false, false, false)
 	if !ok {
-		return nil
+		return nil, err
 	}
-	out := []reMatch{m.groups(r, b)}
+	stride := 2 * re.nsub
+	out := m.appendGroups(nil, r, b)
 	prevAvail := false
 	for {
-		last := out[len(out)-1]
+		last := out[len(out)-stride:]
 		start := last[1]
 		if last[0] == last[1] {
 			if start == m.n {
 				break
 			}
-			if r, b, ok := m.search(start, prevAvail, true, true); ok {
-				out = append(out, m.groups(r, b))
+			r, b, ok, err := m.search(start, prevAvail, true, true)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				out = m.appendGroups(out, r, b)
 				continue
 			}
 			start++
 		}
 		prevAvail = true
-		r, b, ok := m.search(start, true, false, false)
+		r, b, ok, err := m.search(start, true, false, false)
+		if err != nil {
+			return nil, err
+		}
 		if !ok {
 			break
 		}
-		out = append(out, m.groups(r, b))
+		out = m.appendGroups(out, r, b)
 	}
-	return out
+	return out, nil
 }

@@ -198,3 +198,40 @@ func checkNixCasesConcurrently(t *testing.T, dir string, cases []nixCase) {
 		rest = rest[end+2:]
 	}
 }
+
+// benchText is about 1 MB of text.
+var benchText = strings.Repeat("abc,defghij klmnopq-rstu.vwxyz ", 1<<15)
+
+func BenchmarkReplaceStrings(b *testing.B) {
+	ev := New(Options{IO: &MemIO{}})
+	from := NewList([]Value{Str(","), Str("def"), Str("z ")})
+	to := NewList([]Value{Str("<comma>"), Str(""), Str("Z\n")})
+	s := Str(benchText)
+	b.SetBytes(int64(len(benchText)))
+	for b.Loop() {
+		builtinReplaceStrings(Call{Ev: ev, Args: []Value{from, to, s}})
+	}
+}
+
+func BenchmarkReplaceStringsOne(b *testing.B) {
+	ev := New(Options{IO: &MemIO{}})
+	from := NewList([]Value{Str("klm")})
+	to := NewList([]Value{Str("KLM")})
+	s := Str(benchText)
+	b.SetBytes(int64(len(benchText)))
+	for b.Loop() {
+		builtinReplaceStrings(Call{Ev: ev, Args: []Value{from, to, s}})
+	}
+}
+
+func BenchmarkConcatStringsSep100k(b *testing.B) {
+	ev := New(Options{IO: &MemIO{}})
+	elems := make([]Value, 100000)
+	for i := range elems {
+		elems[i] = Str(fmt.Sprintf("element-%d", i))
+	}
+	l := NewList(elems)
+	for b.Loop() {
+		builtinConcatStringsSep(Call{Ev: ev, Args: []Value{Str(", "), l}})
+	}
+}
