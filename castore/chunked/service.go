@@ -15,10 +15,11 @@ import (
 
 // Service is a castore.BlobService over a Store.
 type Service struct {
-	store   Store
-	chunker *fastcdc.Chunker
-	bufs    sync.Pool // *[]byte of 2*Max bytes, Put's window
-	small   sync.Pool // *[]byte of Min+1 bytes, for blobs that are one chunk
+	store     Store
+	chunker   *fastcdc.Chunker
+	bufs      sync.Pool // *[]byte of 2*Max bytes, Put's window
+	small     sync.Pool // *[]byte of Min+1 bytes, for blobs that are one chunk
+	chunkBufs sync.Pool // *[]byte of Max bytes, a chunk being written
 }
 
 var _ castore.BlobService = (*Service)(nil)
@@ -42,6 +43,7 @@ func NewWithParams(store Store, p fastcdc.Params) (*Service, error) {
 	s := &Service{store: store, chunker: c}
 	s.bufs.New = func() any { b := make([]byte, 2*p.Max); return &b }
 	s.small.New = func() any { b := make([]byte, p.Min+1); return &b }
+	s.chunkBufs.New = func() any { b := make([]byte, 0, p.Max); return &b }
 	return s, nil
 }
 
@@ -125,8 +127,14 @@ func (s *Service) Put(ctx context.Context, r io.Reader) (castore.Digest, uint64,
 	copy(buf, small[:n])
 	max := s.chunker.Params().Max
 
-	var whole *blake3.Hasher // only needed for more than one chunk
-	var chunks []castore.ChunkMeta
+	// More than one chunk, or one large one: cut here, hashing the whole
+	// blob in order, while writers hash and store each chunk on copies of
+	// its bytes (the window moves on). At most a bounded number of chunks
+	// are in flight: the store's own bound (WriteSlots), else a few per
+	// core.
+	pw := s.newParallelWrite(ctx)
+	defer pw.abandon()
+	whole := blake3.New()
 	var total uint64
 	start, end := 0, n
 	for {
@@ -138,10 +146,10 @@ func (s *Service) Put(ctx context.Context, r io.Reader) (castore.Digest, uint64,
 			n, eof, err = fill(r, buf[end:])
 			end += n
 			if err != nil {
-				return castore.Digest{}, 0, err
+				return castore.Digest{}, 0, pw.fail(err)
 			}
 			if err := ctx.Err(); err != nil {
-				return castore.Digest{}, 0, err
+				return castore.Digest{}, 0, pw.fail(err)
 			}
 		}
 		if start == end { // the stream has ended and all of it is cut
@@ -149,24 +157,24 @@ func (s *Service) Put(ctx context.Context, r io.Reader) (castore.Digest, uint64,
 		}
 		n := s.chunker.Cut(buf[start:end])
 		data := buf[start : start+n]
-		d := castore.Digest(blake3.Sum256(data))
-		if len(chunks) == 0 && eof && n == end-start {
+		if pw.count() == 0 && eof && n == end-start {
 			// The whole blob is one chunk: its digest is the blob's.
+			d := castore.Digest(blake3.Sum256(data))
 			if err := s.writeChunk(ctx, d, data); err != nil {
 				return castore.Digest{}, 0, err
 			}
 			return d, uint64(n), nil
 		}
-		if whole == nil {
-			whole = blake3.New()
-		}
 		whole.Write(data)
-		if err := s.writeChunk(ctx, d, data); err != nil {
-			return castore.Digest{}, 0, err
+		if err := pw.write(data); err != nil {
+			return castore.Digest{}, 0, pw.fail(err)
 		}
-		chunks = append(chunks, castore.ChunkMeta{Digest: d, Size: uint64(n)})
 		total += uint64(n)
 		start += n
+	}
+	chunks, err := pw.wait()
+	if err != nil {
+		return castore.Digest{}, 0, err
 	}
 	var blob castore.Digest
 	whole.Sum(blob[:0])

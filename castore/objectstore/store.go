@@ -109,8 +109,9 @@ func (o *objects) acquire(ctx context.Context) error {
 
 func (o *objects) release() { <-o.sem }
 
-// acquireInFlight takes one of the store's slots for chunks being uploaded.
-func (o *objects) acquireInFlight(ctx context.Context) error {
+// AcquireWrite takes one of the store's slots for chunks being uploaded
+// (chunked.WriteSlots).
+func (o *objects) AcquireWrite(ctx context.Context) error {
 	select {
 	case o.inFlight <- struct{}{}:
 		return nil
@@ -119,7 +120,8 @@ func (o *objects) acquireInFlight(ctx context.Context) error {
 	}
 }
 
-func (o *objects) releaseInFlight() { <-o.inFlight }
+// ReleaseWrite gives a slot back.
+func (o *objects) ReleaseWrite() { <-o.inFlight }
 
 func notFound(err error) bool { return gcerrors.Code(err) == gcerrors.NotFound }
 
