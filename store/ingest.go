@@ -73,11 +73,15 @@ func IngestNAR(ctx context.Context, blobs castore.BlobService, dirs castore.Dire
 	br := bufio.NewReaderSize(hp, 64<<10)
 	nr := nar.NewReader(br)
 
-	in := &ingester{ctx: ctx, blobs: blobs, dirs: dirs, mem: semaphore.NewWeighted(ingestMemory)}
+	in := &ingester{ctx: ctx, blobs: blobs, dirs: dirs, mem: semaphore.NewWeighted(ingestMemory), cancel: cancel}
 	in.start(runtime.GOMAXPROCS(0))
 	res, err := in.run(nr, br, hp, &o)
 	cancel()
 	in.wait()
+	if err != nil && in.finishErr != nil {
+		// The finisher's failure stopped the parser: it is the cause.
+		err = in.finishErr
+	}
 	return res, err
 }
 
@@ -226,6 +230,15 @@ type pendingEntry struct {
 	name string
 	node castore.Node
 	job  *fileJob // set while a worker stores the file
+	dir  *dirJob  // set for a directory: its node is known once finished
+}
+
+// dirJob is a directory read to its end, finished (its files waited for,
+// the Directory built and put) by the finisher goroutine.
+type dirJob struct {
+	path    string
+	entries []pendingEntry
+	node    castore.Node // set by the finisher
 }
 
 // ingester builds the castore tree as NAR nodes arrive in archive order.
@@ -242,6 +255,14 @@ type ingester struct {
 	stack []dirFrame
 	root  pendingEntry
 	done  bool
+
+	// Directories read to their end go to the finisher, in the order
+	// they end (children before parents), so that the parser goes on
+	// while their files are still being stored.
+	finished  chan *dirJob
+	finisher  sync.WaitGroup
+	finishErr error // the finisher's, readable after finisher.Wait
+	cancel    context.CancelFunc
 }
 
 type dirFrame struct {
@@ -250,6 +271,9 @@ type dirFrame struct {
 }
 
 func (in *ingester) start(workers int) {
+	in.finished = make(chan *dirJob, 1024)
+	finished := in.finished
+	in.finisher.Go(func() { in.finish1(finished) })
 	in.jobs = make(chan *fileJob, 256)
 	for range max(workers, 1) {
 		in.wg.Go(func() {
@@ -267,10 +291,54 @@ func (in *ingester) start(workers int) {
 	}
 }
 
-// wait stops the workers; every job sent has finished when it returns.
+// wait stops the workers and the finisher; every job sent has finished
+// when it returns.
 func (in *ingester) wait() {
+	in.closeFinished()
+	in.finisher.Wait()
 	close(in.jobs)
 	in.wg.Wait()
+}
+
+func (in *ingester) closeFinished() {
+	if in.finished != nil {
+		close(in.finished)
+		in.finished = nil
+	}
+}
+
+// finish1 is the finisher: it completes directories in the order they
+// ended, putting each into the closure.
+func (in *ingester) finish1(finished <-chan *dirJob) {
+	for dj := range finished {
+		if in.finishErr != nil {
+			continue // drain
+		}
+		if err := in.complete(dj); err != nil {
+			in.finishErr = err
+			in.cancel() // stops the parser
+		}
+	}
+}
+
+// complete waits for dj's files, builds its Directory and puts it.
+func (in *ingester) complete(dj *dirJob) error {
+	d := &castore.Directory{Entries: make([]castore.Entry, len(dj.entries))}
+	for i := range dj.entries {
+		e := &dj.entries[i]
+		if err := in.resolve(dj.path+"/"+e.name, e); err != nil {
+			return err
+		}
+		d.Entries[i] = castore.Entry{Name: e.name, Node: e.node}
+	}
+	if in.putter == nil {
+		in.putter = in.dirs.NewPutter(in.ctx)
+	}
+	if err := in.putter.Put(d); err != nil {
+		return fmt.Errorf("directory %s: %w", dj.path, err)
+	}
+	dj.node = d.Node()
+	return nil
 }
 
 func (in *ingester) add(h *nar.Header, r io.Reader) error {
@@ -290,9 +358,6 @@ func (in *ingester) add(h *nar.Header, r io.Reader) error {
 	e := pendingEntry{name: name}
 	switch h.Type {
 	case nar.TypeDirectory:
-		if in.putter == nil {
-			in.putter = in.dirs.NewPutter(in.ctx)
-		}
 		in.stack = append(in.stack, dirFrame{path: h.Path})
 		return nil
 	case nar.TypeRegular:
@@ -332,8 +397,14 @@ func (in *ingester) add(h *nar.Header, r io.Reader) error {
 	return nil
 }
 
-// resolve waits for a pending file to be stored.
+// resolve waits for a pending file to be stored; a directory entry takes
+// the node its finished directory got (directories are finished in order,
+// so before their parent).
 func (in *ingester) resolve(p string, e *pendingEntry) error {
+	if e.dir != nil {
+		e.node, e.dir = e.dir.node, nil
+		return nil
+	}
 	if e.job == nil {
 		return nil
 	}
@@ -363,22 +434,17 @@ func (in *ingester) place(p string, e pendingEntry) {
 	top.entries = append(top.entries, e)
 }
 
-// pop finishes the innermost directory, once its files are stored.
+// pop ends the innermost directory, handing it to the finisher.
 func (in *ingester) pop() error {
 	f := in.stack[len(in.stack)-1]
 	in.stack = in.stack[:len(in.stack)-1]
-	d := &castore.Directory{Entries: make([]castore.Entry, len(f.entries))}
-	for i := range f.entries {
-		e := &f.entries[i]
-		if err := in.resolve(f.path+"/"+e.name, e); err != nil {
-			return err
-		}
-		d.Entries[i] = castore.Entry{Name: e.name, Node: e.node}
+	dj := &dirJob{path: f.path, entries: f.entries}
+	select {
+	case in.finished <- dj:
+	case <-in.ctx.Done():
+		return in.ctx.Err()
 	}
-	if err := in.putter.Put(d); err != nil {
-		return fmt.Errorf("directory %s: %w", f.path, err)
-	}
-	in.place(f.path, pendingEntry{name: path.Base(f.path), node: d.Node()})
+	in.place(f.path, pendingEntry{name: path.Base(f.path), dir: dj})
 	return nil
 }
 
@@ -388,6 +454,11 @@ func (in *ingester) finish() (castore.Node, error) {
 		if err := in.pop(); err != nil {
 			return castore.Node{}, err
 		}
+	}
+	in.closeFinished()
+	in.finisher.Wait()
+	if in.finishErr != nil {
+		return castore.Node{}, in.finishErr
 	}
 	if !in.done {
 		return castore.Node{}, fmt.Errorf("reading NAR: %w: no root node", ErrCorrupt)
