@@ -62,6 +62,9 @@ type Builtin struct {
 	Fn     func(Call) Value
 	// Impure builtins are hidden in pure evaluation mode.
 	Impure bool
+	// NoTrace leaves "while calling the 'Name' builtin" out of the traces
+	// of errors inside the builtin (Nix's PrimOp::addTrace = false).
+	NoTrace bool
 }
 
 // registry holds the builtins registered by this package's init

@@ -42,7 +42,7 @@ func init() {
 		&Builtin{Name: "trace", Arity: 2, Fn: builtinTrace},
 		&Builtin{Name: "traceVerbose", Arity: 2, Fn: func(c Call) Value { return c.Force(1) }},
 		&Builtin{Name: "warn", Arity: 2, Fn: builtinWarn},
-		&Builtin{Name: "addErrorContext", Arity: 2, Fn: builtinAddErrorContext},
+		&Builtin{Name: "addErrorContext", Arity: 2, NoTrace: true, Fn: builtinAddErrorContext},
 		&Builtin{Name: "toString", Arity: 1, Global: true, Fn: builtinToString},
 
 		// Files.
@@ -205,7 +205,7 @@ func builtinAddErrorContext(c Call) Value {
 			ev.pushFrame(frame{kind: frameMsg, p: "while evaluating the error message passed to builtins.addErrorContext"})
 			msg, _ := ev.coerceToString(c.Pos, m, "", false, false, true)
 			ev.popFrame()
-			e.insertTrace(h, msg)
+			e.insertTraceAlways(h, msg)
 		}
 		panic(x)
 	}()

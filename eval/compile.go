@@ -106,7 +106,7 @@ func (c *compiler) expr(e syntax.Expr, s *scope, name string) node {
 		}
 		x := c.expr(e.X, s, "")
 		if c.isBuiltin("__sub", s) {
-			return &negNode{at: e.At, x: x}
+			return &negNode{at: e.At, x: x, prim: c.builtin("__sub")}
 		}
 		return c.builtinCall("__sub", e.At, s, &constNode{at: e.At, v: Int(0)}, x)
 	case *syntax.Binary:
@@ -135,12 +135,12 @@ func (c *compiler) binary(e *syntax.Binary, s *scope) node {
 	case syntax.OpSub, syntax.OpMul, syntax.OpDiv:
 		fn := map[syntax.Op]string{syntax.OpSub: "__sub", syntax.OpMul: "__mul", syntax.OpDiv: "__div"}[e.Op]
 		if c.isBuiltin(fn, s) {
-			return &arithNode{at: e.At, op: e.Op, a: a, b: b}
+			return &arithNode{at: e.At, op: e.Op, a: a, b: b, prim: c.builtin(fn)}
 		}
 		return c.builtinCall(fn, e.At, s, a, b)
 	case syntax.OpLess, syntax.OpLEq, syntax.OpGreater, syntax.OpGEq:
 		if c.isBuiltin("__lessThan", s) {
-			return &arithNode{at: e.At, op: e.Op, a: a, b: b}
+			return &arithNode{at: e.At, op: e.Op, a: a, b: b, prim: c.builtin("__lessThan")}
 		}
 		switch e.Op {
 		case syntax.OpLess:
@@ -171,6 +171,14 @@ func (c *compiler) isBuiltin(name string, s *scope) bool {
 	}
 	_, ok := c.ev.globals[name]
 	return ok
+}
+
+// builtin returns the global builtin of that name (for traces).
+func (c *compiler) builtin(name string) *Builtin {
+	if p, ok := c.ev.globals[name].(*PrimOp); ok {
+		return p.b
+	}
+	return nil
 }
 
 // builtinCall calls the variable name (normally a builtin) on args.

@@ -25,7 +25,7 @@ func (ev *Evaluator) forceDeepRec(v Value, seen map[any]struct{}, pos syntax.Pos
 					}
 				}
 			}
-			ev.pushFrame(frame{kind: frameAttr, pos: a.Pos, p: a.Name})
+			ev.pushFrame(frame{kind: frameAttr, pos: a.Pos, n: int(a.Name)})
 			ev.forceDeepRec(a.Value, seen, a.Pos)
 			ev.popFrame()
 		}

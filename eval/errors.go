@@ -50,6 +50,9 @@ type Error struct {
 type TraceEntry struct {
 	Pos syntax.Pos
 	Msg string
+	// Always entries are shown even when the trace is truncated
+	// (addErrorContext's, as Nix's TracePrint::Always).
+	Always bool
 }
 
 func (e *Error) Error() string {
@@ -66,15 +69,33 @@ func (e *Error) Is(target error) bool {
 }
 
 // Trace returns the error's trace, outermost first.
-func (e *Error) Trace() []TraceEntry {
+func (e *Error) Trace() []TraceEntry { return e.trace(true) }
+
+// trace is Trace; without showTrace it leaves out what Nix only records
+// with --show-trace (the calls of lambdas).
+func (e *Error) trace(showTrace bool) []TraceEntry {
 	var out []TraceEntry
 	for _, f := range e.frames {
+		if !showTrace && f.kind == frameLambda {
+			continue
+		}
 		out = append(out, f.entries(e.ev)...)
 	}
 	for i := len(e.extraTrace) - 1; i >= 0; i-- {
 		out = append(out, e.extraTrace[i])
 	}
 	return out
+}
+
+// insertTraceAlways is insertTrace for lines shown even in truncated
+// traces.
+func (e *Error) insertTraceAlways(h int, msgs ...string) {
+	h = min(h, len(e.frames))
+	ins := make([]frame, len(msgs))
+	for i, m := range msgs {
+		ins[i] = frame{kind: frameMsgAlways, p: m}
+	}
+	e.frames = append(e.frames[:h:h], append(ins, e.frames[h:]...)...)
 }
 
 // AddTrace adds an entry to the trace, inside everything already there
@@ -93,7 +114,7 @@ func (e *Error) Format(showTrace bool) string {
 	}
 	var b strings.Builder
 	const indentRest = "       "
-	trace := e.Trace()
+	trace := e.trace(showTrace)
 	if len(trace) > 0 {
 		count := 0
 		truncated := false
@@ -119,7 +140,9 @@ func (e *Error) Format(showTrace bool) string {
 			}
 			if !showTrace && count > 3 {
 				truncated = true
-				break
+			}
+			if truncated && !t.Always {
+				continue
 			}
 			if seen[t] {
 				skipped = append(skipped, t)
@@ -241,6 +264,7 @@ const (
 	frameAttrJSON                   // evaluating attribute (toJSON wording)
 	frameSelect                     // forcing a selected attribute: n >= 0 "while evaluating the attribute", n < 0 "from the definition of"
 	frameRecursion                  // where the infinite recursion starts
+	frameMsgAlways                  // a message shown even in truncated traces
 )
 
 // frame is one entry of the evaluator's trace stack. Frames are pushed and
@@ -270,7 +294,11 @@ func (f *frame) entries(ev *Evaluator) []TraceEntry {
 	case frameCallSite:
 		return []TraceEntry{{Pos: f.pos, Msg: "from call site"}}
 	case frameBuiltin:
-		return []TraceEntry{{Pos: f.pos, Msg: "while calling the '" + f.p.(*Builtin).Name + "' builtin"}}
+		b, _ := f.p.(*Builtin)
+		if b == nil || b.NoTrace {
+			return nil
+		}
+		return []TraceEntry{{Pos: f.pos, Msg: "while calling the '" + b.Name + "' builtin"}}
 	case frameArg:
 		b := f.p.(*Builtin)
 		ord := fmt.Sprint(f.n + 1)
@@ -279,9 +307,14 @@ func (f *frame) entries(ev *Evaluator) []TraceEntry {
 		}
 		return []TraceEntry{{Pos: f.pos, Msg: "while evaluating the " + ord + " argument passed to builtins." + b.Name}}
 	case frameMsg:
+		if m, ok := f.p.(*traceMsg); ok {
+			return []TraceEntry{{Pos: f.pos, Msg: m.s}}
+		}
 		return []TraceEntry{{Pos: f.pos, Msg: f.p.(string)}}
+	case frameMsgAlways:
+		return []TraceEntry{{Pos: f.pos, Msg: f.p.(string), Always: true}}
 	case frameAttr:
-		return []TraceEntry{{Pos: f.pos, Msg: "while evaluating the attribute '" + ev.symbols.name(f.p.(Sym)) + "'"}}
+		return []TraceEntry{{Pos: f.pos, Msg: "while evaluating the attribute '" + ev.symbols.name(Sym(f.n)) + "'"}}
 	case frameSelect:
 		if f.n >= 0 {
 			return []TraceEntry{{Pos: f.pos, Msg: "while evaluating the attribute '" + ev.showSelectPath(f.p, f.n) + "'"}}
@@ -290,7 +323,7 @@ func (f *frame) entries(ev *Evaluator) []TraceEntry {
 	case frameRecursion:
 		return []TraceEntry{{Msg: "entering the infinite recursion"}}
 	case frameAttrJSON:
-		return []TraceEntry{{Pos: f.pos, Msg: "while evaluating attribute '" + ev.symbols.name(f.p.(Sym)) + "'"}}
+		return []TraceEntry{{Pos: f.pos, Msg: "while evaluating attribute '" + ev.symbols.name(Sym(f.n)) + "'"}}
 	case frameListIndex:
 		return []TraceEntry{{Pos: f.pos, Msg: fmt.Sprintf("while evaluating list element at index %d", f.n)}}
 	case frameFunctor:
@@ -355,3 +388,31 @@ func (ev *Evaluator) restore(s savedState, err *Error) {
 	ev.args = ev.args[:s.args]
 	ev.callDepth = s.callDepth
 }
+
+// traceMsg is a trace line pushed on hot paths: a pointer, so that the
+// frame holds it without allocating (a string in an interface would).
+type traceMsg struct{ s string }
+
+// The trace lines of the operators, as Nix words them.
+var (
+	msgBranch      = &traceMsg{"while evaluating a branch condition"}
+	msgAssertCond  = &traceMsg{"in the condition of the assert statement"}
+	msgSelect      = &traceMsg{"while selecting an attribute"}
+	msgHasAttrArg  = &traceMsg{"in the argument of '?'"}
+	msgUpdateRight = &traceMsg{"in the right operand of '//'"}
+	msgUpdateLeft  = &traceMsg{"in the left operand of '//'"}
+	msgNotArg      = &traceMsg{"in the argument of '!'"}
+	msgAndLeft     = &traceMsg{"in the left operand of '&&'"}
+	msgAndRight    = &traceMsg{"in the right operand of '&&'"}
+	msgOrLeft      = &traceMsg{"in the left operand of '||'"}
+	msgOrRight     = &traceMsg{"in the right operand of '||'"}
+	msgImplLeft    = &traceMsg{"in the left operand of '->'"}
+	msgImplRight   = &traceMsg{"in the right operand of '->'"}
+	msgConcatLeft  = &traceMsg{"in the left operand of '++'"}
+	msgConcatRight = &traceMsg{"in the right operand of '++'"}
+	msgAddOperand  = &traceMsg{"in an operand of '+'"}
+	msgEqLeft      = &traceMsg{"in the left operand of '=='"}
+	msgEqRight     = &traceMsg{"in the right operand of '=='"}
+	msgNEqLeft     = &traceMsg{"in the left operand of '!='"}
+	msgNEqRight    = &traceMsg{"in the right operand of '!='"}
+)

@@ -42,6 +42,33 @@ func (ev *Evaluator) lazy(n node, env *Env) Value {
 	return ev.newThunk(env, n)
 }
 
+// peek returns the value of a constant or variable if it is already
+// evaluated: evaluating it cannot fail, so no trace frame is needed.
+func peek(n node, env *Env) (Value, bool) {
+	var v Value
+	switch n := n.(type) {
+	case *constNode:
+		v = n.v
+	case *localVar:
+		v = env.get(n.idx)
+	case *upVar:
+		e := env.up
+		for d := n.depth - 1; d > 0; d-- {
+			e = e.up
+		}
+		v = e.get(n.idx)
+	default:
+		return nil, false
+	}
+	if t, ok := v.(*Thunk); ok {
+		if t.env != nil {
+			return nil, false
+		}
+		v = t.v
+	}
+	return v, v != nil
+}
+
 // constNode is a literal or a global constant. Globals such as
 // `derivation` may be thunks, hence the force.
 type constNode struct {
@@ -165,19 +192,26 @@ type ifNode struct {
 
 func (n *ifNode) pos() syntax.Pos { return n.at }
 func (n *ifNode) eval(ev *Evaluator, env *Env) Value {
-	if ev.evalBool(n.cond, env, "while evaluating a branch condition") {
+	if ev.evalBool(n.cond, env, msgBranch) {
 		return n.then.eval(ev, env)
 	}
 	return n.els_.eval(ev, env)
 }
 
-// evalBool evaluates n and requires a Boolean.
-func (ev *Evaluator) evalBool(n node, env *Env, ctx string) bool {
+// evalBool evaluates n and requires a Boolean; ctx is the trace line of
+// errors on the way.
+func (ev *Evaluator) evalBool(n node, env *Env, ctx *traceMsg) bool {
+	if v, ok := peek(n, env); ok {
+		if b, ok := v.(Bool); ok {
+			return bool(b)
+		}
+	}
+	ev.frames = append(ev.frames, frame{kind: frameMsg, pos: n.pos(), p: ctx})
 	v := n.eval(ev, env)
 	if b, ok := v.(Bool); ok {
+		ev.frames = ev.frames[:len(ev.frames)-1]
 		return bool(b)
 	}
-	ev.pushFrame(frame{kind: frameMsg, pos: n.pos(), p: ctx})
 	ev.typeError(n.pos(), "a Boolean", v)
 	return false
 }
@@ -192,7 +226,7 @@ type assertNode struct {
 
 func (n *assertNode) pos() syntax.Pos { return n.at }
 func (n *assertNode) eval(ev *Evaluator, env *Env) Value {
-	if !ev.evalBool(n.cond, env, "in the condition of the assert statement") {
+	if !ev.evalBool(n.cond, env, msgAssertCond) {
 		if eq, ok := n.cond.(*eqNode); ok && !eq.neg {
 			ev.pushFrame(frame{kind: frameMsg, pos: n.at, p: "while evaluating the condition of the assertion '" + n.text + "'"})
 			ev.assertEqValues(eq.a.eval(ev, env), eq.b.eval(ev, env), eq.at)

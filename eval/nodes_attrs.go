@@ -193,7 +193,7 @@ type selectNode struct {
 
 func (n *selectNode) pos() syntax.Pos { return n.at }
 func (n *selectNode) eval(ev *Evaluator, env *Env) Value {
-	ev.frames = append(ev.frames, frame{kind: frameMsg, pos: n.x.pos(), p: "while selecting an attribute"})
+	ev.frames = append(ev.frames, frame{kind: frameMsg, pos: n.x.pos(), p: msgSelect})
 	v := n.x.eval(ev, env)
 	ev.frames = ev.frames[:len(ev.frames)-1]
 	for i := range n.path {
@@ -203,7 +203,7 @@ func (n *selectNode) eval(ev *Evaluator, env *Env) Value {
 			if n.def != nil {
 				return n.def.eval(ev, env)
 			}
-			ev.pushFrame(frame{kind: frameMsg, pos: n.at, p: "while selecting an attribute"})
+			ev.pushFrame(frame{kind: frameMsg, pos: n.at, p: msgSelect})
 			ev.typeError(n.at, "a set", v)
 		}
 		a := attrs.get(ev.symbols, name)
@@ -238,12 +238,12 @@ type select1Node struct {
 
 func (n *select1Node) pos() syntax.Pos { return n.at }
 func (n *select1Node) eval(ev *Evaluator, env *Env) Value {
-	ev.frames = append(ev.frames, frame{kind: frameMsg, pos: n.x.pos(), p: "while selecting an attribute"})
+	ev.frames = append(ev.frames, frame{kind: frameMsg, pos: n.x.pos(), p: msgSelect})
 	v := n.x.eval(ev, env)
 	ev.frames = ev.frames[:len(ev.frames)-1]
 	attrs, ok := v.(*Attrs)
 	if !ok {
-		ev.pushFrame(frame{kind: frameMsg, pos: n.at, p: "while selecting an attribute"})
+		ev.pushFrame(frame{kind: frameMsg, pos: n.at, p: msgSelect})
 		ev.typeError(n.at, "a set", v)
 	}
 	a := attrs.get(ev.symbols, n.name)
@@ -307,7 +307,7 @@ type hasAttrNode struct {
 
 func (n *hasAttrNode) pos() syntax.Pos { return n.at }
 func (n *hasAttrNode) eval(ev *Evaluator, env *Env) Value {
-	v := n.x.eval(ev, env)
+	v := ev.evalCtx(n.x, env, msgHasAttrArg)
 	for i := range n.path {
 		attrs, ok := v.(*Attrs)
 		if !ok {
@@ -334,14 +334,14 @@ type updateNode struct {
 func (n *updateNode) pos() syntax.Pos { return n.at }
 func (n *updateNode) eval(ev *Evaluator, env *Env) Value {
 	// Nix evaluates the right operand first.
-	b := ev.evalAttrs(n.b, env, "in the right operand of '//'")
-	a := ev.evalAttrs(n.a, env, "in the left operand of '//'")
+	b := ev.evalAttrs(n.b, env, msgUpdateRight)
+	a := ev.evalAttrs(n.a, env, msgUpdateLeft)
 	return update(ev.symbols, a, b)
 }
 
 // evalAttrs evaluates n and requires a set; ctx is the trace line of
 // errors on the way.
-func (ev *Evaluator) evalAttrs(n node, env *Env, ctx string) *Attrs {
+func (ev *Evaluator) evalAttrs(n node, env *Env, ctx *traceMsg) *Attrs {
 	ev.frames = append(ev.frames, frame{kind: frameMsg, pos: n.pos(), p: ctx})
 	v := n.eval(ev, env)
 	if a, ok := v.(*Attrs); ok {

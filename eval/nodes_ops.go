@@ -15,7 +15,7 @@ type notNode struct {
 
 func (n *notNode) pos() syntax.Pos { return n.at }
 func (n *notNode) eval(ev *Evaluator, env *Env) Value {
-	return mkBool(!ev.evalBool(n.x, env, "in the argument of '!'"))
+	return mkBool(!ev.evalBool(n.x, env, msgNotArg))
 }
 
 // logicNode is &&, || or ->.
@@ -29,14 +29,14 @@ func (n *logicNode) pos() syntax.Pos { return n.at }
 func (n *logicNode) eval(ev *Evaluator, env *Env) Value {
 	switch n.op {
 	case syntax.OpAnd:
-		return mkBool(ev.evalBool(n.a, env, "in the left operand of '&&'") &&
-			ev.evalBool(n.b, env, "in the right operand of '&&'"))
+		return mkBool(ev.evalBool(n.a, env, msgAndLeft) &&
+			ev.evalBool(n.b, env, msgAndRight))
 	case syntax.OpOr:
-		return mkBool(ev.evalBool(n.a, env, "in the left operand of '||'") ||
-			ev.evalBool(n.b, env, "in the right operand of '||'"))
+		return mkBool(ev.evalBool(n.a, env, msgOrLeft) ||
+			ev.evalBool(n.b, env, msgOrRight))
 	default: // OpImpl
-		return mkBool(!ev.evalBool(n.a, env, "in the left operand of '->'") ||
-			ev.evalBool(n.b, env, "in the right operand of '->'"))
+		return mkBool(!ev.evalBool(n.a, env, msgImplLeft) ||
+			ev.evalBool(n.b, env, msgImplRight))
 	}
 }
 
@@ -63,9 +63,29 @@ func (n *eqNode) eval(ev *Evaluator, env *Env) Value {
 		}
 		return mkBool(ev.eqValues(a, b, n.at) != n.neg)
 	}
-	a := n.a.eval(ev, env)
-	b := n.b.eval(ev, env)
+	ctx := &eqCtx[0]
+	if n.neg {
+		ctx = &eqCtx[1]
+	}
+	a := ev.evalCtx(n.a, env, ctx[0])
+	b := ev.evalCtx(n.b, env, ctx[1])
 	return mkBool(ev.eqValues(a, b, n.at) != n.neg)
+}
+
+var eqCtx = [2][2]*traceMsg{
+	{msgEqLeft, msgEqRight},
+	{msgNEqLeft, msgNEqRight},
+}
+
+// evalCtx evaluates n with ctx as the trace line of errors inside it.
+func (ev *Evaluator) evalCtx(n node, env *Env, ctx *traceMsg) Value {
+	if v, ok := peek(n, env); ok {
+		return v
+	}
+	ev.frames = append(ev.frames, frame{kind: frameMsg, pos: n.pos(), p: ctx})
+	v := n.eval(ev, env)
+	ev.frames = ev.frames[:len(ev.frames)-1]
+	return v
 }
 
 // concatNode is a ++ b.
@@ -76,8 +96,8 @@ type concatNode struct {
 
 func (n *concatNode) pos() syntax.Pos { return n.at }
 func (n *concatNode) eval(ev *Evaluator, env *Env) Value {
-	a := ev.evalList(n.a, env, "in the left operand of '++'")
-	b := ev.evalList(n.b, env, "in the right operand of '++'")
+	a := ev.evalList(n.a, env, msgConcatLeft)
+	b := ev.evalList(n.b, env, msgConcatRight)
 	if len(a.elems) == 0 {
 		return b
 	}
@@ -91,13 +111,15 @@ func (n *concatNode) eval(ev *Evaluator, env *Env) Value {
 	return &List{elems: elems}
 }
 
-// evalList evaluates n and requires a list.
-func (ev *Evaluator) evalList(n node, env *Env, ctx string) *List {
+// evalList evaluates n and requires a list; ctx is the trace line of
+// errors on the way.
+func (ev *Evaluator) evalList(n node, env *Env, ctx *traceMsg) *List {
+	ev.frames = append(ev.frames, frame{kind: frameMsg, pos: n.pos(), p: ctx})
 	v := n.eval(ev, env)
 	if l, ok := v.(*List); ok {
+		ev.frames = ev.frames[:len(ev.frames)-1]
 		return l
 	}
-	ev.pushFrame(frame{kind: frameMsg, pos: n.pos(), p: ctx})
 	ev.typeError(n.pos(), "a list", v)
 	return nil
 }
@@ -118,9 +140,21 @@ func (n *addNode) eval(ev *Evaluator, env *Env) Value {
 		}
 		return v
 	}
-	a := n.a.eval(ev, env)
-	b := n.b.eval(ev, env)
+	a := ev.evalOperand(n.a, env)
+	b := ev.evalOperand(n.b, env)
 	return ev.addValues(n, a, b)
+}
+
+// evalOperand evaluates an operand of + (or of an interpolation), with
+// Nix's trace line for errors inside it.
+func (ev *Evaluator) evalOperand(n node, env *Env) Value {
+	if v, ok := peek(n, env); ok {
+		return v
+	}
+	ev.frames = append(ev.frames, frame{kind: frameMsg, pos: n.pos(), p: msgAddOperand})
+	v := n.eval(ev, env)
+	ev.frames = ev.frames[:len(ev.frames)-1]
+	return v
 }
 
 // addValues is + on evaluated operands.
@@ -188,7 +222,7 @@ func (n *interpNode) eval(ev *Evaluator, env *Env) Value {
 				continue
 			}
 		}
-		v := p.eval(ev, env)
+		v := ev.evalOperand(p, env)
 		if s, ok := v.(*String); ok {
 			b.WriteString(s.s)
 			ctx = mergeContext(ctx, s.ctx)
@@ -232,6 +266,7 @@ type arithNode struct {
 	at   syntax.Pos
 	op   syntax.Op
 	a, b node
+	prim *Builtin // the builtin the operator stands for (for traces)
 }
 
 func (n *arithNode) pos() syntax.Pos { return n.at }
@@ -243,20 +278,49 @@ func (n *arithNode) eval(ev *Evaluator, env *Env) Value {
 			return Int(i)
 		}
 		return v
+	}
+	// The comparisons are calls of __lessThan in Nix (a <= b is
+	// !(__lessThan b a)): the same evaluation order and trace lines.
+	if a, ok := peek(n.a, env); ok {
+		if b, ok := peek(n.b, env); ok {
+			if x, ok := a.(Int); ok {
+				if y, ok := b.(Int); ok {
+					switch n.op {
+					case syntax.OpLess:
+						return mkBool(x < y)
+					case syntax.OpGreater:
+						return mkBool(x > y)
+					case syntax.OpLEq:
+						return mkBool(x <= y)
+					default:
+						return mkBool(x >= y)
+					}
+				}
+			}
+		}
+	}
+	h := len(ev.frames)
+	if n.op == syntax.OpLEq || n.op == syntax.OpGEq {
+		ev.frames = append(ev.frames, frame{kind: frameMsg, pos: n.at, p: msgNotArg})
+	}
+	ev.frames = append(ev.frames, frame{kind: frameBuiltin, pos: n.at, p: n.prim})
+	var r bool
+	switch n.op {
 	case syntax.OpLess:
 		a := n.a.eval(ev, env)
-		return mkBool(ev.lessThan(a, n.b.eval(ev, env), n.at))
+		r = ev.lessThan(a, n.b.eval(ev, env), n.at)
 	case syntax.OpGreater: // b < a
 		b := n.b.eval(ev, env)
-		return mkBool(ev.lessThan(b, n.a.eval(ev, env), n.at))
+		r = ev.lessThan(b, n.a.eval(ev, env), n.at)
 	case syntax.OpLEq: // !(b < a)
 		b := n.b.eval(ev, env)
-		return mkBool(!ev.lessThan(b, n.a.eval(ev, env), n.at))
-	case syntax.OpGEq: // !(a < b)
+		r = !ev.lessThan(b, n.a.eval(ev, env), n.at)
+	default: // OpGEq: !(a < b)
 		a := n.a.eval(ev, env)
-		return mkBool(!ev.lessThan(a, n.b.eval(ev, env), n.at))
+		r = !ev.lessThan(a, n.b.eval(ev, env), n.at)
 	}
-	panic("unreachable")
+	ev.frames = ev.frames[:h]
+	return mkBool(r)
 }
 
 // Nested integer arithmetic (x / 4 * 4 == x) passes intermediate results
@@ -292,8 +356,27 @@ func (ev *Evaluator) numOperand(n node, env *Env) (int64, Value) {
 
 // evalNum is eval for -, * and /, the result unboxed when an integer.
 func (n *arithNode) evalNum(ev *Evaluator, env *Env) (int64, Value) {
-	ai, av := ev.numOperand(n.a, env)
-	bi, bv := ev.numOperand(n.b, env)
+	h := len(ev.frames)
+	var ai, bi int64
+	var av, bv Value
+	if a, ok := peek(n.a, env); ok {
+		if b, ok := peek(n.b, env); ok {
+			// Nothing to evaluate, so no frame (the common x - 1).
+			av, bv = a, b
+			if x, ok := a.(Int); ok {
+				ai, av = int64(x), nil
+			}
+			if y, ok := b.(Int); ok {
+				bi, bv = int64(y), nil
+			}
+			goto compute
+		}
+	}
+	ev.frames = append(ev.frames, frame{kind: frameBuiltin, pos: n.at, p: n.prim})
+	ai, av = ev.numOperand(n.a, env)
+	bi, bv = ev.numOperand(n.b, env)
+	ev.frames = ev.frames[:h]
+compute:
 	op := byte('/')
 	switch n.op {
 	case syntax.OpSub:
@@ -319,7 +402,9 @@ func (n *arithNode) evalNum(ev *Evaluator, env *Env) (int64, Value) {
 	if bv == nil {
 		bv = Int(bi)
 	}
+	ev.frames = append(ev.frames, frame{kind: frameBuiltin, pos: n.at, p: n.prim})
 	r := ev.arith(op, av, bv, n.at)
+	ev.frames = ev.frames[:h]
 	if i, ok := r.(Int); ok {
 		return int64(i), nil
 	}
@@ -338,7 +423,7 @@ func (n *addNode) evalNum(ev *Evaluator, env *Env) (int64, Value) {
 	}
 	ai, av := ev.numOperand(n.a, env)
 	if av != nil {
-		v := ev.addValues(n, av, n.b.eval(ev, env))
+		v := ev.addValues(n, av, ev.evalOperand(n.b, env))
 		if i, ok := v.(Int); ok {
 			return int64(i), nil
 		}
@@ -360,13 +445,17 @@ func (n *addNode) evalNum(ev *Evaluator, env *Env) (int64, Value) {
 
 // negNode is -x when __sub is the builtin: 0 - x.
 type negNode struct {
-	at syntax.Pos
-	x  node
+	at   syntax.Pos
+	x    node
+	prim *Builtin // __sub, for traces
 }
 
 func (n *negNode) pos() syntax.Pos { return n.at }
 func (n *negNode) eval(ev *Evaluator, env *Env) Value {
-	return ev.arith('-', Int(0), n.x.eval(ev, env), n.at)
+	ev.frames = append(ev.frames, frame{kind: frameBuiltin, pos: n.at, p: n.prim})
+	v := ev.arith('-', Int(0), n.x.eval(ev, env), n.at)
+	ev.frames = ev.frames[:len(ev.frames)-1]
+	return v
 }
 
 func arithWords(op byte) [3]string {

@@ -92,7 +92,7 @@ func (ev *Evaluator) writeJSON(b *strings.Builder, v Value, strict, copyToStore 
 			}
 			_ = jsonString(b, ev.symbols.name(a.Name))
 			b.WriteByte(':')
-			ev.pushFrame(frame{kind: frameAttrJSON, pos: a.Pos, p: a.Name})
+			ev.pushFrame(frame{kind: frameAttrJSON, pos: a.Pos, n: int(a.Name)})
 			ev.writeJSON(b, a.Value, strict, copyToStore, ctx, a.Pos)
 			ev.popFrame()
 		}
