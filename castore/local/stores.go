@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -141,7 +142,16 @@ func (c chunkStore) WriteChunk(ctx context.Context, d castore.Digest, data []byt
 	s.pending.lengths[w.id] = w.size
 	s.pending.bytes += need
 	full := s.pending.entries() >= s.opts.FlushEntries || s.pending.bytes >= s.opts.FlushBytes
+	var wbFile *os.File
+	var wbOff, wbLen int64
+	if w.size-w.flushed >= writebackEvery {
+		wbFile, wbOff, wbLen = w.f, w.flushed, w.size-w.flushed
+		w.flushed = w.size
+	}
 	s.mu.Unlock()
+	if wbFile != nil {
+		startWriteback(wbFile, wbOff, wbLen)
+	}
 	if full {
 		return s.flush(ctx, nil)
 	}
