@@ -487,4 +487,3 @@ func gcGrowth() float64 {
 	}
 	return 3
 }
-
