@@ -27,7 +27,7 @@ func builtinMatch(c Call) Value {
 	if !ok {
 		return vNull
 	}
-	return NewList(groupValues(s.s, g, nil))
+	return NewList(groupValues(s.s, g, make([]Value, 0, re.nsub-1)))
 }
 
 // builtins.split regex str: the parts of str between matches of regex,
@@ -35,7 +35,14 @@ func builtinMatch(c Call) Value {
 func builtinSplit(c Call) Value {
 	re := c.regex(0)
 	s := c.String(1)
-	matches, err := re.splitString(s.s)
+	buf := splitBufs.Get().(*reMatch)
+	defer func() {
+		if cap(*buf) <= 1<<22 {
+			splitBufs.Put(buf)
+		}
+	}()
+	matches, err := re.splitString(s.s, (*buf)[:0])
+	*buf = matches
 	if err != nil {
 		c.Errorf(EvalError, "regular expression '%s' is too complex to match against a string of %d bytes", re.pattern, len(s.s))
 	}
@@ -50,15 +57,19 @@ func builtinSplit(c Call) Value {
 	prev := int32(0)
 	for i := 0; i < len(matches); i += stride {
 		g := matches[i : i+stride]
-		out = append(out, Str(s.s[prev:g[0]]))
+		out = append(out, matchString(s.s[prev:g[0]]))
 		start := len(vals)
 		vals = groupValues(s.s, g, vals)
 		out = append(out, NewList(vals[start:len(vals):len(vals)]))
 		prev = g[1]
 	}
-	out = append(out, Str(s.s[prev:]))
+	out = append(out, matchString(s.s[prev:]))
 	return NewList(out)
 }
+
+// splitBufs holds buffers for the matches of a split, which are turned
+// into values at once.
+var splitBufs = sync.Pool{New: func() any { return new(reMatch) }}
 
 // groupValues appends the values of groups 1.. of a match (strings
 // without context, or null) to dst.
@@ -67,11 +78,28 @@ func groupValues(s string, g reMatch, dst []Value) []Value {
 		if g[i] < 0 {
 			dst = append(dst, vNull)
 		} else {
-			dst = append(dst, Str(s[g[i]:g[i+1]]))
+			dst = append(dst, matchString(s[g[i]:g[i+1]]))
 		}
 	}
 	return dst
 }
+
+// matchString is a part of a matched string as a value; one-byte strings,
+// common among groups and separators, are shared.
+func matchString(s string) *String {
+	if len(s) == 1 {
+		return byteStrings[s[0]]
+	}
+	return Str(s)
+}
+
+// byteStrings are the strings of one byte.
+var byteStrings = func() (t [256]*String) {
+	for i := range t {
+		t[i] = &String{s: string([]byte{byte(i)})}
+	}
+	return t
+}()
 
 // regex compiles argument i, a string without context, raising Nix's
 // errors for patterns std::regex rejects.

@@ -37,8 +37,10 @@ import (
 // so that each position's result is memoised.)
 
 // reResult is the result of exploring from a state: whether a match was
-// found, where the best one ends, and the capture-group events on its path
-// from that state on (in path order).
+// found, where the best one ends, and, when memoising, the capture-group
+// events on its path from that state on (in path order). The plain search
+// keeps the groups as libstdc++ does: the current path's in cur, copied to
+// best at an accepting state that ends a longer match than any before.
 type reResult struct {
 	found bool
 	end   int32
@@ -139,7 +141,10 @@ type reMachine struct {
 	// it starts memoising, maxSteps when it gives up.
 	steps, plainBudget, maxSteps int
 
-	events []reCapEvent // slab for capture events
+	cur, best []int32 // plain search: groups of the current path, of the best match
+	haveBest  bool
+
+	events []reCapEvent // slab for capture events (memoising)
 	starts []int32      // scratch for groups
 }
 
@@ -155,6 +160,10 @@ func (re *posixRegex) machine(s string, exact bool) *reMachine {
 	m.rep = m.rep[:re.nrep]
 	clear(m.rep)
 	m.memo = nil
+	if cap(m.cur) < 2*re.nsub {
+		m.cur, m.best = make([]int32, 2*re.nsub), make([]int32, 2*re.nsub)
+	}
+	m.cur, m.best = m.cur[:2*re.nsub], m.best[:2*re.nsub]
 	size := len(re.prog) * (len(s) + 1)
 	m.steps = 0
 	m.plainBudget = 16*size + 4096
@@ -232,6 +241,13 @@ func (m *reMachine) run(budget int) (r reResult, ok bool) {
 	defer func() { m.stack = stack }()
 	pc, pos := re.start, m.begin
 	steps := 0
+	plain := m.memo == nil
+	if plain {
+		for i := range m.cur {
+			m.cur[i] = -1
+		}
+		m.haveBest = false
+	}
 	for {
 		// Descend from (pc, pos) until a result is known.
 	descend:
@@ -271,6 +287,11 @@ func (m *reMachine) run(budget int) (r reResult, ok bool) {
 					found = false
 				}
 				r = reResult{found: found, end: pos}
+				if found && plain && (!m.haveBest || pos > m.best[1]) {
+					copy(m.best, m.cur)
+					m.best[1] = pos
+					m.haveBest = true
+				}
 				break descend
 			case reOpLineBegin:
 				if pos == m.begin && !m.prevAvail {
@@ -287,7 +308,18 @@ func (m *reMachine) run(budget int) (r reResult, ok bool) {
 				r = reResult{}
 				break descend
 			case reOpSubBegin, reOpSubEnd:
-				stack = append(stack, reFrame{pc: pc, pos: pos})
+				f := reFrame{pc: pc, pos: pos}
+				if plain {
+					// Remember the group's extent to restore it.
+					k := 2 * st.arg
+					f.a, f.b = m.cur[k], m.cur[k+1]
+					if st.op == reOpSubBegin {
+						m.cur[k] = pos
+					} else {
+						m.cur[k+1] = pos
+					}
+				}
+				stack = append(stack, f)
 				pc = st.next
 			case reOpAlt, reOpRepeat, reOpStar:
 				var flags uint8
@@ -358,7 +390,9 @@ func (m *reMachine) run(budget int) (r reResult, ok bool) {
 			}
 			switch op {
 			case reOpSubBegin, reOpSubEnd:
-				if r.found {
+				if plain {
+					m.cur[2*st.arg], m.cur[2*st.arg+1] = f.a, f.b
+				} else if r.found {
 					r.caps = m.newEvent(st.arg, st.op == reOpSubEnd, f.pos, r.caps)
 				}
 			case reOpAlt:
@@ -453,10 +487,21 @@ func (m *reMachine) search(from int32, prevAvail, notNull, continuous bool) (reR
 // 0) and of every group, -1 for groups that did not take part.
 type reMatch []int32
 
-// appendGroups appends the group extents of a result to dst.
+// appendGroups appends the group extents of the match just found to dst.
 func (m *reMachine) appendGroups(dst reMatch, r reResult, begin int32) reMatch {
 	nsub := m.re.nsub
 	k := len(dst)
+	if m.memo == nil {
+		dst = append(dst, m.best...)
+		g := dst[k:]
+		g[0] = begin
+		for i := 2; i < len(g); i += 2 {
+			if g[i+1] == -1 {
+				g[i] = -1 // begun but not ended (in a path that failed)
+			}
+		}
+		return dst
+	}
 	for i := 0; i < 2*nsub; i++ {
 		dst = append(dst, -1)
 	}
@@ -496,16 +541,16 @@ func (re *posixRegex) matchString(s string) (reMatch, bool, error) {
 // after an empty match, a non-empty match at the same position is tried
 // before moving on; after a non-empty match, the next search starts at its
 // end (and may find an empty match there). The matches' groups are
-// returned one after the other, 2 * re.nsub numbers each.
-func (re *posixRegex) splitString(s string) (reMatch, error) {
+// appended to out one after the other, 2 * re.nsub numbers each.
+func (re *posixRegex) splitString(s string, out reMatch) (reMatch, error) {
 	m := re.machine(s, false)
 	defer m.release()
 	r, b, ok, err := m.search(0, false, false, false)
 	if !ok {
-		return nil, err
+		return out, err
 	}
 	stride := 2 * re.nsub
-	out := m.appendGroups(nil, r, b)
+	out = m.appendGroups(out, r, b)
 	prevAvail := false
 	for {
 		last := out[len(out)-stride:]

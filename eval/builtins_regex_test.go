@@ -314,8 +314,8 @@ func TestRegexMemoAgrees(t *testing.T) {
 		if ok1 != ok2 || fmt.Sprint(g1) != fmt.Sprint(g2) || err1 != nil || err2 != nil {
 			t.Errorf("match %q %q: plain %v %v %v, memoised %v %v %v", pat, s, g1, ok1, err1, g2, ok2, err2)
 		}
-		s1, err1 := re.splitString(s)
-		s2, err2 := memo.splitString(s)
+		s1, err1 := re.splitString(s, nil)
+		s2, err2 := memo.splitString(s, nil)
 		if a, b := fmt.Sprint(s1, err1), fmt.Sprint(s2, err2); a != b {
 			t.Errorf("split %q %q: plain %v, memoised %v", pat, s, a, b)
 		}
@@ -340,7 +340,7 @@ func TestRegexPathological(t *testing.T) {
 		if _, _, err := re.matchString(c.s); err != nil {
 			t.Errorf("match %s: %v", c.re, err)
 		}
-		if _, err := re.splitString(c.s); err != nil {
+		if _, err := re.splitString(c.s, nil); err != nil {
 			t.Errorf("split %s: %v", c.re, err)
 		}
 	}
@@ -439,8 +439,8 @@ func FuzzRegex(f *testing.F) {
 				t.Fatalf("match %q %q: whole match %v", pat, s, g)
 			}
 		}
-		ms, err := re.splitString(s)
-		ms2, err2 := memo.splitString(s)
+		ms, err := re.splitString(s, nil)
+		ms2, err2 := memo.splitString(s, nil)
 		if fmt.Sprint(ms, err) != fmt.Sprint(ms2, err2) {
 			t.Fatalf("split %q %q: plain %v %v, memoised %v %v", pat, s, ms, err, ms2, err2)
 		}
@@ -513,7 +513,7 @@ func BenchmarkSplitLong(b *testing.B) {
 	re := benchRegex(b, `([,[:space:]])`)
 	b.SetBytes(int64(len(benchText)))
 	for b.Loop() {
-		re.splitString(benchText)
+		re.splitString(benchText, nil)
 	}
 }
 

@@ -98,6 +98,7 @@ type replacer struct {
 	to   []Value
 	done []*String // replacement strings forced so far
 	ctx  ContextBuilder
+	cand *[256][]int32 // the patterns by first byte
 }
 
 // replacement returns to[i], forcing it (and taking its context) on first
@@ -112,7 +113,34 @@ func (r *replacer) replacement(i int) string {
 	return s.s
 }
 
+// replace returns s with the replacements made, and whether there were
+// any. It scans s twice, first to size the result (forcing the
+// replacements as they are first used, in Nix's order), then to write it,
+// so that the result is allocated once.
 func (r *replacer) replace(s string) (string, bool) {
+	size := 0
+	n := r.scan(s, func(p, idx int) {
+		size += len(r.replacement(idx)) - len(r.from[idx])
+	})
+	if n == 0 {
+		return s, false
+	}
+	var b strings.Builder
+	b.Grow(len(s) + size)
+	copied := 0 // s[:copied] is in b
+	r.scan(s, func(p, idx int) {
+		b.WriteString(s[copied:p])
+		b.WriteString(r.done[idx].s)
+		copied = min(p+len(r.from[idx]), len(s))
+	})
+	b.WriteString(s[copied:])
+	return b.String(), true
+}
+
+// scan calls found(p, i) for each replacement, in order: from[i] found at
+// position p (for an empty from[i], before the byte at p, which is kept).
+// It returns the number of replacements.
+func (r *replacer) scan(s string, found func(p, i int)) int {
 	// firstEmpty is the index of the first empty pattern: it matches
 	// everywhere, so no later pattern is ever tried.
 	firstEmpty := len(r.from)
@@ -123,38 +151,28 @@ func (r *replacer) replace(s string) (string, bool) {
 		}
 	}
 	pats := r.from[:firstEmpty]
-	// cand[b] lists the patterns that start with byte b, in order.
-	var cand [256][]int32
-	for i, f := range pats {
-		cand[f[0]] = append(cand[f[0]], int32(i))
-	}
-	var b strings.Builder
-	changed := false
-	copied := 0 // s[:copied] is in b
+	n := 0
 	if firstEmpty == len(r.from) && len(pats) == 1 {
 		// One pattern: let strings.Index find the occurrences.
 		f := pats[0]
 		for p := 0; ; {
 			i := strings.Index(s[p:], f)
 			if i < 0 {
-				break
+				return n
 			}
-			p += i
-			if !changed {
-				b.Grow(len(s))
-				changed = true
-			}
-			b.WriteString(s[copied:p])
-			b.WriteString(r.replacement(0))
-			p += len(f)
-			copied = p
+			found(p+i, 0)
+			n++
+			p += i + len(f)
 		}
-		if !changed {
-			return s, false
-		}
-		b.WriteString(s[copied:])
-		return b.String(), true
 	}
+	// cand[b] lists the patterns that start with byte b, in order.
+	if r.cand == nil {
+		r.cand = new([256][]int32)
+		for i, f := range pats {
+			r.cand[f[0]] = append(r.cand[f[0]], int32(i))
+		}
+	}
+	cand := r.cand
 	for p := 0; p <= len(s); {
 		idx := -1
 		if p < len(s) {
@@ -172,28 +190,15 @@ func (r *replacer) replace(s string) (string, bool) {
 			p++
 			continue
 		}
-		if !changed {
-			b.Grow(len(s))
-			changed = true
-		}
-		b.WriteString(s[copied:p])
-		b.WriteString(r.replacement(idx))
+		found(p, idx)
+		n++
 		if r.from[idx] == "" {
-			// Keep the character after an empty match.
-			if p < len(s) {
-				b.WriteByte(s[p])
-			}
-			p++
+			p++ // the byte at p is kept
 		} else {
 			p += len(r.from[idx])
 		}
-		copied = min(p, len(s))
 	}
-	if !changed {
-		return s, false
-	}
-	b.WriteString(s[copied:])
-	return b.String(), true
+	return n
 }
 
 // builtins.substring start len s: the bytes of s from start (which must
