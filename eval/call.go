@@ -24,28 +24,46 @@ func (n *callNode) eval(ev *Evaluator, env *Env) Value {
 	return ev.callStack(f, base, n.at)
 }
 
+// Calls count towards max-call-depth once per application, however many
+// arguments it has, as Nix's callFunction does: f a b is one call.
+
 // call1 applies the forced function f to one argument.
 func (ev *Evaluator) call1(f Value, arg Value, pos syntax.Pos) Value {
-	switch fn := f.(type) {
-	case *Lambda:
-		return ev.callLambda(fn, arg, pos)
-	case *PrimOp:
-		if fn.b.Arity == 1 {
-			base := len(ev.args)
-			ev.args = append(ev.args, arg)
-			v := ev.callBuiltin(fn.b, ev.args[base:], pos)
-			ev.args[base] = nil
-			ev.args = ev.args[:base]
-			return v
-		}
+	if ev.callDepth >= ev.maxCallDepth {
+		ev.stackOverflow(pos)
 	}
-	base := len(ev.args)
-	ev.args = append(ev.args, arg)
-	return ev.callStack(f, base, pos)
+	ev.callDepth++
+	var v Value
+	if fn, ok := f.(*Lambda); ok {
+		v = ev.callLambda(fn, arg, pos)
+	} else if fn, ok := f.(*PrimOp); ok && fn.b.Arity == 1 {
+		base := len(ev.args)
+		ev.args = append(ev.args, arg)
+		v = ev.callBuiltin(fn.b, ev.args[base:], pos)
+		ev.args[base] = nil
+		ev.args = ev.args[:base]
+	} else {
+		base := len(ev.args)
+		ev.args = append(ev.args, arg)
+		v = ev.applyStack(f, base, pos)
+	}
+	ev.callDepth--
+	return v
 }
 
 // callStack applies f to the arguments ev.args[base:], which it pops.
 func (ev *Evaluator) callStack(f Value, base int, pos syntax.Pos) Value {
+	if ev.callDepth >= ev.maxCallDepth {
+		ev.stackOverflow(pos)
+	}
+	ev.callDepth++
+	v := ev.applyStack(f, base, pos)
+	ev.callDepth--
+	return v
+}
+
+// applyStack is callStack without counting the call.
+func (ev *Evaluator) applyStack(f Value, base int, pos syntax.Pos) Value {
 	end := len(ev.args)
 	i := base
 	for i < end {
@@ -122,10 +140,6 @@ func (ev *Evaluator) callFunctor(a *Attrs, arg Value, pos syntax.Pos) Value {
 // callLambda applies a closure to its argument.
 func (ev *Evaluator) callLambda(l *Lambda, arg Value, pos syntax.Pos) Value {
 	fn := l.fn
-	if ev.callDepth >= ev.maxCallDepth {
-		ev.stackOverflow(pos)
-	}
-	ev.callDepth++
 	var env *Env
 	if fn.noCapture {
 		env = ev.takeEnv1(l.env, arg)
@@ -141,7 +155,10 @@ func (ev *Evaluator) callLambda(l *Lambda, arg Value, pos syntax.Pos) Value {
 	}
 	v := fn.body.eval(ev, env)
 	ev.frames = ev.frames[:len(ev.frames)-1]
-	ev.callDepth--
+	if fn.noCapture {
+		// Nothing refers to the environment any more.
+		ev.releaseEnv1(env)
+	}
 	return v
 }
 
@@ -149,10 +166,6 @@ func (ev *Evaluator) callLambda(l *Lambda, arg Value, pos syntax.Pos) Value {
 // calls as callLambda twice, without allocating the closure in between.
 func (ev *Evaluator) callCurried(l *Lambda, inner *lambdaNode, a, b Value, pos syntax.Pos) Value {
 	fn := l.fn
-	if ev.callDepth+1 >= ev.maxCallDepth {
-		ev.stackOverflow(pos)
-	}
-	ev.callDepth += 2
 	// The outer environment is kept only by the inner one.
 	var env, env2 *Env
 	if inner.noCapture {
@@ -168,7 +181,6 @@ func (ev *Evaluator) callCurried(l *Lambda, inner *lambdaNode, a, b Value, pos s
 	}
 	v := inner.body.eval(ev, env2)
 	ev.frames = ev.frames[:len(ev.frames)-2]
-	ev.callDepth -= 2
 	if inner.noCapture {
 		ev.releaseEnv1(env2)
 		ev.releaseEnv1(env)
@@ -237,17 +249,12 @@ func (fn *lambdaNode) hasFormal(s Sym) bool {
 
 // callBuiltin runs a builtin on exactly Arity arguments.
 func (ev *Evaluator) callBuiltin(b *Builtin, args []Value, pos syntax.Pos) Value {
-	if ev.callDepth >= ev.maxCallDepth {
-		ev.stackOverflow(pos)
-	}
-	ev.callDepth++
 	ev.frames = append(ev.frames, frame{kind: frameBuiltin, pos: pos, p: b})
 	v := b.Fn(Call{Ev: ev, Args: args, Pos: pos, b: b})
 	if t, ok := v.(*Thunk); ok {
 		v = ev.force(t)
 	}
 	ev.frames = ev.frames[:len(ev.frames)-1]
-	ev.callDepth--
 	return v
 }
 

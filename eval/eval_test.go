@@ -246,6 +246,11 @@ func TestDeepRecursion(t *testing.T) {
 	if err != nil || got != "9990" {
 		t.Errorf("9990 nested calls: %s %v", got, err)
 	}
+	// f a b is one call, as in Nix.
+	got, err = evalString(t, ev, `let f = a: b: if a == 0 then b else f (a - 1) b; in f 9990 7`)
+	if err != nil || got != "7" {
+		t.Errorf("9990 nested calls of two arguments: %s %v", got, err)
+	}
 	got, err = evalString(t, ev, `let s = builtins.listToAttrs (builtins.genList (i: {
 		name = "x${toString i}"; value = if i == 0 then 0 else s."x${toString (i - 1)}" + 1; }) 50000);
 		in s.x49999`)
