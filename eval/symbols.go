@@ -1,6 +1,9 @@
 package eval
 
-import "unsafe"
+import (
+	"hash/maphash"
+	"unsafe"
+)
 
 // Sym is an interned attribute or variable name: a small integer that
 // indexes the evaluator's symbol table. Comparing two Syms is comparing
@@ -11,7 +14,12 @@ type Sym uint32
 // for concurrent use (evaluation is single-threaded).
 type symbolTable struct {
 	names []string
-	ids   map[string]Sym
+	// slots is an open-addressing hash table of the symbols: 0 for an
+	// empty slot, else the upper 32 bits of the name's hash and the
+	// symbol + 1. (A Go map of 100k names allocates several times more
+	// as it grows.)
+	slots []uint64
+	seed  maphash.Seed
 	// keys[s] is the first 8 bytes of the name, big-endian: comparing
 	// keys orders most names without comparing strings (see less).
 	keys []uint64
@@ -28,7 +36,44 @@ type recentSym struct {
 }
 
 func newSymbolTable() *symbolTable {
-	return &symbolTable{ids: make(map[string]Sym, 1024)}
+	return &symbolTable{slots: make([]uint64, 2048), seed: maphash.MakeSeed()}
+}
+
+// find returns the symbol of name, or false, and the slot where it is or
+// would go.
+func (t *symbolTable) find(name string, h uint64) (Sym, int, bool) {
+	mask := uint64(len(t.slots) - 1)
+	tag := h >> 32 << 32
+	for i := h & mask; ; i = (i + 1) & mask {
+		s := t.slots[i]
+		if s == 0 {
+			return 0, int(i), false
+		}
+		if s&^0xffffffff == tag {
+			sym := Sym(uint32(s) - 1)
+			if t.names[sym] == name {
+				return sym, int(i), true
+			}
+		}
+	}
+}
+
+// grow doubles the hash table.
+func (t *symbolTable) grow() {
+	old := t.slots
+	t.slots = make([]uint64, 2*len(old))
+	mask := uint64(len(t.slots) - 1)
+	for _, s := range old {
+		if s == 0 {
+			continue
+		}
+		h := maphash.String(t.seed, t.names[uint32(s)-1])
+		i := h & mask
+		for t.slots[i] != 0 {
+			i = (i + 1) & mask
+		}
+		t.slots[i] = s
+	}
 }
 
 // intern returns the symbol for name, creating it if needed.
@@ -41,9 +86,10 @@ func (t *symbolTable) intern(name string) Sym {
 			return r.sym
 		}
 	}
-	id, ok := t.ids[name]
+	h := maphash.String(t.seed, name)
+	id, slot, ok := t.find(name, h)
 	if !ok {
-		id = t.add(name)
+		id = t.add(name, h, slot)
 	}
 	if r != nil {
 		*r = recentSym{p: unsafe.StringData(name), n: len(name), sym: id}
@@ -51,12 +97,15 @@ func (t *symbolTable) intern(name string) Sym {
 	return id
 }
 
-// add makes a new symbol.
-func (t *symbolTable) add(name string) Sym {
+// add makes a new symbol, to go in slot (found by find with hash h).
+func (t *symbolTable) add(name string, h uint64, slot int) Sym {
 	id := Sym(len(t.names))
 	t.names = append(t.names, name)
 	t.keys = append(t.keys, prefixKey(name))
-	t.ids[name] = id
+	t.slots[slot] = h>>32<<32 | uint64(id+1)
+	if 2*len(t.names) > len(t.slots) {
+		t.grow()
+	}
 	return id
 }
 
@@ -95,7 +144,7 @@ func (t *symbolTable) compare(a, b Sym) int {
 
 // lookup returns the symbol for name if it exists.
 func (t *symbolTable) lookup(name string) (Sym, bool) {
-	id, ok := t.ids[name]
+	id, _, ok := t.find(name, maphash.String(t.seed, name))
 	return id, ok
 }
 
