@@ -5,7 +5,8 @@ set -eu
 
 # command:package pairs; a package is installed when its command is missing.
 needs="nix-instantiate:nix-bin nix-store:nix-bin fusermount3:fuse3 runc:runc busybox:busybox-static
-protoc:protobuf-compiler git:git xz:xz-utils zstd:zstd bzip2:bzip2 curl:curl"
+protoc:protobuf-compiler git:git xz:xz-utils zstd:zstd bzip2:bzip2 curl:curl
+/usr/bin/time:time bc:bc"
 
 missing=""
 for pair in $needs; do
