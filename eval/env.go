@@ -73,7 +73,7 @@ type forcingEntry struct {
 	frames int // height of the trace stack when it started
 }
 
-// Force evaluates v to weak head normal form: if it is a thunk, its value.
+// force evaluates v to weak head normal form: if it is a thunk, its value.
 // It panics with an *Error on evaluation errors; use it only inside
 // builtins and other code running under the evaluator.
 func (ev *Evaluator) force(v Value) Value {
@@ -112,7 +112,7 @@ func (ev *Evaluator) forceThunkAt(t *Thunk, pos syntax.Pos) Value {
 	return v
 }
 
-// markFailed is called when an error unwinds past thunks being forced:
+// unwindForcing is called when an error unwinds past thunks being forced:
 // each of them fails with the error from now on.
 func (ev *Evaluator) unwindForcing(height int, err *Error) {
 	for i := len(ev.forcing) - 1; i >= height; i-- {

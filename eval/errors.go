@@ -41,9 +41,7 @@ type Error struct {
 
 	frames []frame // outermost first
 	ev     *Evaluator
-	// NoTrace, set for the top-level error of some commands, leaves the
-	// trace out when the error is formatted.
-	extraTrace []TraceEntry // added after the fact (innermost first)
+	extraTrace []TraceEntry // added after the fact by AddTrace (innermost first)
 }
 
 // TraceEntry is one line of an error's trace.
