@@ -39,8 +39,8 @@ type Error struct {
 	// Suggestions are names the user may have meant ("Did you mean ...?").
 	Suggestions []string
 
-	frames []frame // outermost first
-	ev     *Evaluator
+	frames     []frame // outermost first
+	ev         *Evaluator
 	extraTrace []TraceEntry // added after the fact by AddTrace (innermost first)
 }
 
