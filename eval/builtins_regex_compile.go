@@ -101,8 +101,9 @@ type posixRegex struct {
 	prog     []reState
 	sets     []reByteSet
 	start    int32
-	nsub     int // capture groups, counting group 0 (the whole match)
-	nrep     int // loop counters (one per reOpRepeat state)
+	nsub     int     // capture groups, counting group 0 (the whole match)
+	nrep     int     // loop counters (one per reOpRepeat state)
+	loops    []int32 // the state of each loop counter
 	first    reByteSet
 	nullable bool // may match without consuming a byte (conservatively)
 
@@ -642,6 +643,7 @@ func (c *reCompiler) finish(pattern string) *posixRegex {
 		return id
 	}
 	nrep := 0
+	var loops []int32
 	for i := range st {
 		st[i].next = skip(st[i].next)
 		if st[i].hasAlt() {
@@ -650,6 +652,7 @@ func (c *reCompiler) finish(pattern string) *posixRegex {
 		if st[i].op == reOpRepeat {
 			st[i].arg = int32(nrep)
 			nrep++
+			loops = append(loops, int32(i))
 		}
 	}
 	re := &posixRegex{
@@ -659,6 +662,7 @@ func (c *reCompiler) finish(pattern string) *posixRegex {
 		start:   skip(0),
 		nsub:    int(c.nsub),
 		nrep:    nrep,
+		loops:   loops,
 	}
 	// Single-byte sets are plain characters.
 	for i := range st {

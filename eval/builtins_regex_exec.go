@@ -24,10 +24,11 @@ import (
 // position (so an empty iteration can set a group), keeping per loop the
 // position of its last iteration. A state's result also depends on the
 // counters of the loop iterations that started at the current position and
-// are still running, so those are part of the memo key (as a hash of the
-// set of (loop, count) pairs). Loops nested in loops that can all match
-// nothing still have exponentially many such contexts; there the search
-// gives up (libstdc++ would not finish either).
+// are still running, for the loops it can reach again without consuming a
+// byte; those are part of the memo key (as a hash of the set of (loop,
+// count) pairs). Loops nested in loops that can all match nothing still
+// have exponentially many such contexts; there the search gives up
+// (libstdc++ would not finish either).
 //
 // A loop whose body is one character or bracket expression (".*",
 // "[a-z]+") is run without a frame per iteration: its iterations consume a
@@ -61,11 +62,11 @@ type reRep struct {
 	n   int32
 }
 
-// reActive records a loop iteration that is running: where it started, and
-// the hash of the counters of all iterations running that started there.
+// reActive records a loop iteration that is running: where it started,
+// which loop, and its contribution to a context hash.
 type reActive struct {
-	pos int32
-	sig uint64
+	pos, loop int32
+	contrib   uint64
 }
 
 type reMemoKey struct {
@@ -97,12 +98,57 @@ func (m *reMachine) beginSig() uint64 {
 	return reSig(f, 3)
 }
 
-// sigAt is the hash of the loop iterations running that started at pos.
-func (m *reMachine) sigAt(pos int32) uint64 {
-	if len(m.act) > 0 && m.act[len(m.act)-1].pos == pos {
-		return m.act[len(m.act)-1].sig
+// sigAt is the hash of the loop iterations running that started at pos,
+// of the loops that state pc can reach without consuming a byte.
+func (m *reMachine) sigAt(pc, pos int32) uint64 {
+	var sig uint64
+	for i := len(m.act) - 1; i >= 0 && m.act[i].pos == pos; i-- {
+		if m.reaches(pc, m.act[i].loop) {
+			sig ^= m.act[i].contrib
+		}
 	}
-	return 0
+	return sig
+}
+
+// reaches reports whether state pc leads to the state of loop without
+// consuming a byte. The sets of such states are computed per loop as
+// needed, walking the epsilon transitions backwards.
+func (m *reMachine) reaches(pc, loop int32) bool {
+	prog := m.re.prog
+	if m.reach == nil {
+		m.reach = make([][]uint64, m.re.nrep)
+		// The predecessors of each state through epsilon transitions.
+		m.epsFrom = make([][]int32, len(prog))
+		for u := range prog {
+			st := &prog[u]
+			switch st.op {
+			case reOpChar, reOpSet, reOpAccept:
+				continue
+			}
+			if st.next >= 0 {
+				m.epsFrom[st.next] = append(m.epsFrom[st.next], int32(u))
+			}
+			if st.hasAlt() && st.alt >= 0 {
+				m.epsFrom[st.alt] = append(m.epsFrom[st.alt], int32(u))
+			}
+		}
+	}
+	set := m.reach[loop]
+	if set == nil {
+		set = make([]uint64, (len(prog)+63)/64)
+		stack := []int32{m.re.loops[loop]}
+		for len(stack) > 0 {
+			u := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if set[u/64]&(1<<(u%64)) != 0 {
+				continue
+			}
+			set[u/64] |= 1 << (u % 64)
+			stack = append(stack, m.epsFrom[u]...)
+		}
+		m.reach[loop] = set
+	}
+	return set[pc/64]&(1<<(pc%64)) != 0
 }
 
 // reFrame is a state whose exploration is under way.
@@ -135,6 +181,10 @@ type reMachine struct {
 
 	rep   []reRep
 	act   []reActive // loop iterations running, innermost last
+	// For the memo key: which states reach each loop (by loop, computed
+	// as needed) and the epsilon predecessors of each state.
+	reach   [][]uint64
+	epsFrom [][]int32
 	stack []reFrame
 	memo  map[reMemoKey]reResult
 	// steps counts the search's steps on this string, plainBudget is when
@@ -167,12 +217,13 @@ func (re *posixRegex) machine(s string, exact bool) *reMachine {
 	size := len(re.prog) * (len(s) + 1)
 	m.steps = 0
 	m.plainBudget = 16*size + 4096
-	m.maxSteps = m.plainBudget + 256*size + 1<<21
+	m.maxSteps = m.plainBudget + 64*size + 1<<18
 	return m
 }
 
 func (m *reMachine) release() {
 	m.re, m.s, m.memo, m.events = nil, "", nil, nil
+	m.reach, m.epsFrom = nil, nil
 	// Frames above len are zero (run clears what it pops); a stack that
 	// grew for a long input is not kept.
 	m.stack = m.stack[:0]
@@ -325,7 +376,7 @@ func (m *reMachine) run(budget int) (r reResult, ok bool) {
 				var flags uint8
 				var sig uint64
 				if m.memo != nil {
-					sig = m.sigAt(pos)
+					sig = m.sigAt(pc, pos)
 					if pos == m.begin {
 						sig ^= m.beginSig()
 					}
@@ -356,12 +407,12 @@ func (m *reMachine) run(budget int) (r reResult, ok bool) {
 					case c.n == 0 || c.pos != pos:
 						stack = append(stack, reFrame{pc: pc, pos: pos, a: c.pos, b: c.n, flags: flags, sig: sig})
 						m.rep[st.arg] = reRep{pos: pos, n: 1}
-						m.act = append(m.act, reActive{pos, m.sigAt(pos) ^ reSig(st.arg, 1)})
+						m.act = append(m.act, reActive{pos, st.arg, reSig(st.arg, 1)})
 						pc = st.alt
 					case c.n < 2:
 						stack = append(stack, reFrame{pc: pc, pos: pos, flags: flags | reFrameIncr, sig: sig})
 						m.rep[st.arg].n++
-						m.act = append(m.act, reActive{pos, m.sigAt(pos) ^ reSig(st.arg, 1) ^ reSig(st.arg, 2)})
+						m.act = append(m.act, reActive{pos, st.arg, reSig(st.arg, 1) ^ reSig(st.arg, 2)})
 						pc = st.alt
 					default:
 						// No third iteration at one position: only the exit.

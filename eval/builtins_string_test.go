@@ -1,7 +1,9 @@
 package eval
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -234,4 +236,59 @@ func BenchmarkConcatStringsSep100k(b *testing.B) {
 	for b.Loop() {
 		builtinConcatStringsSep(Call{Ev: ev, Args: []Value{Str(", "), l}})
 	}
+}
+
+// corpusDir is CppNix's language test corpus (../shared/conformance).
+const corpusDir = "../../shared/conformance/nix-lang"
+
+// TestCorpusErrorMessages compares the whole error output (message, trace
+// and positions) of the corpus's failing cases for these builtins with
+// the corpus's NAME.err.exp, which records current Nix's; the runner and
+// the conformance test only check that the cases fail.
+func TestCorpusErrorMessages(t *testing.T) {
+	names, err := filepath.Glob(filepath.Join(corpusDir, "eval-fail-*.nix"))
+	if err != nil || len(names) == 0 {
+		t.Skipf("corpus not available: %v", err)
+	}
+	prefixes := []string{"replaceStrings", "substring", "split", "match", "hashString", "concatStringsSep",
+		"compareVersions", "splitVersion", "parseDrvName", "stringLength", "baseNameOf", "addDrvOutputDependencies-empty"}
+	// Nix prints a usage hint after this one, outside the error.
+	hint := map[string]string{"eval-fail-hashString-2": "Try 'nix-instantiate --help' for more information.\n"}
+	n := 0
+	for _, f := range names {
+		name := strings.TrimSuffix(filepath.Base(f), ".nix")
+		mine := false
+		for _, p := range prefixes {
+			if strings.HasPrefix(name, "eval-fail-"+p) {
+				mine = true
+			}
+		}
+		if !mine {
+			continue
+		}
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := os.ReadFile(strings.TrimSuffix(f, ".nix") + ".err.exp")
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := "/pwd/lang/" + name + ".nix"
+		ev := New(Options{IO: &MemIO{Files: map[string]string{path: string(src)}}})
+		v, err := ev.EvalFile(t.Context(), path)
+		if err == nil {
+			err = ev.WriteValue(t.Context(), io.Discard, v, true)
+		}
+		var e *Error
+		if !errors.As(err, &e) {
+			t.Errorf("%s: got %v, want an error", name, err)
+			continue
+		}
+		if got := e.Format(true) + "\n" + hint[name]; got != string(want) {
+			t.Errorf("%s:\n got %s\nwant %s", name, got, want)
+		}
+		n++
+	}
+	t.Logf("%d cases", n)
 }
