@@ -41,9 +41,10 @@ var tomlDocs = []string{
 	"[\"x\".'y'.z]\nw = 1", "1 = 2", "-_ = 3", "a.\"b\".c = 1", "a = [[1], ['x']]",
 }
 
-// tomlFirstLineOnly are documents whose error toml11 3.7 locates in a
-// buffer it has let go of: only the first line of the message is
-// compared.
+// tomlFirstLineOnly are documents whose error toml11 3.7 builds from a
+// buffer it has let go of: what Nix 2.8 prints depends on the allocator
+// (on some machines "basic_string::_M_create"), so only the failure and the
+// first line of govix's own message are checked.
 var tomlFirstLineOnly = map[string]bool{"a = '\xc3'": true}
 
 // tomlCrashes are documents that crash Nix 2.8 (toml11 3.7 takes the
@@ -117,8 +118,10 @@ func TestFromTOMLMatchesNix(t *testing.T) {
 		}
 		got := tomlResult(t, ev, doc)
 		if tomlFirstLineOnly[doc] {
-			got, _, _ = strings.Cut(got, "\n")
-			want, _, _ = strings.Cut(want, "\n")
+			if err == nil || !strings.HasPrefix(got, "error: ") {
+				t.Errorf("%q: want an error from both, govix %s, Nix 2.8 %s", doc, got, want)
+			}
+			continue
 		}
 		if got != want {
 			t.Errorf("%q:\n  govix %s\nNix 2.8 %s", doc, got, want)
