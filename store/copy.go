@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync"
 	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
@@ -28,8 +27,13 @@ type CopyStats struct {
 const copyConcurrency = 8
 
 // CopyNode makes the contents of n, read from src, present in dst, sending
-// only the blobs dst lacks, and the directories of n's closure unless dst
-// has its root directory already (a stored directory implies its closure).
+// only what dst lacks. A directory dst holds implies its closure and its
+// files (castore keeps closures whole, and govix servers check the blobs a
+// directory names), so the closure is walked from the root down, asking dst
+// a level at a time which directories it lacks; only the files of those
+// are candidates, and of them only the blobs dst lacks are sent. When dst
+// takes partial closures (castore.PartialPutterMaker, a govix server),
+// only the directories it lacks are sent; otherwise the whole closure is.
 // Every blob is verified by digest on arrival: the digest dst computes
 // must be the one src named.
 func CopyNode(ctx context.Context, src, dst *castore.Store, n castore.Node, stats *CopyStats) error {
@@ -45,35 +49,73 @@ func CopyNode(ctx context.Context, src, dst *castore.Store, n castore.Node, stat
 	default:
 		return fmt.Errorf("%w: node of kind %s", ErrInvalid, n.Kind)
 	}
-	if _, err := dst.Directories.Get(ctx, n.Digest); err == nil {
-		return nil
-	} else if !errors.Is(err, castore.ErrNotFound) {
+	missing, err := castore.MissingDirectories(ctx, dst.Directories, []castore.Digest{n.Digest})
+	if err != nil {
 		return err
+	}
+	if !missing[n.Digest] {
+		return nil
 	}
 	closure, err := castore.Closure(ctx, src.Directories, n.Digest)
 	if err != nil {
 		return err
 	}
+	byDigest := make(map[castore.Digest]*castore.Directory, len(closure))
+	for _, d := range closure {
+		byDigest[d.Digest()] = d
+	}
+	asked := map[castore.Digest]bool{n.Digest: true}
+	for frontier := []castore.Digest{n.Digest}; len(frontier) > 0; {
+		var kids []castore.Digest
+		for _, dg := range frontier {
+			for _, e := range byDigest[dg].Entries {
+				if e.Kind == castore.KindDirectory && !asked[e.Digest] {
+					asked[e.Digest] = true
+					kids = append(kids, e.Digest)
+				}
+			}
+		}
+		m, err := castore.MissingDirectories(ctx, dst.Directories, kids)
+		if err != nil {
+			return err
+		}
+		frontier = frontier[:0]
+		for _, k := range kids {
+			if m[k] {
+				missing[k] = true
+				frontier = append(frontier, k)
+			}
+		}
+	}
 	var files []castore.Node
 	seen := map[castore.Node]bool{}
-	for _, d := range closure {
-		for i := range d.Entries {
-			if e := d.Entries[i].Node; e.Kind == castore.KindFile && !seen[e] {
-				seen[e] = true
-				files = append(files, e)
+	for dg := range missing {
+		for _, e := range byDigest[dg].Entries {
+			if e.Kind == castore.KindFile && !seen[e.Node] {
+				seen[e.Node] = true
+				files = append(files, e.Node)
 			}
 		}
 	}
 	if err := copyBlobs(ctx, src, dst, files, stats); err != nil {
 		return err
 	}
-	p := dst.Directories.NewPutter(ctx)
+	var p castore.DirectoryPutter
+	partial := false
+	if pm, ok := dst.Directories.(castore.PartialPutterMaker); ok {
+		p, partial = pm.NewPartialPutter(ctx), true
+	} else {
+		p = dst.Directories.NewPutter(ctx)
+	}
 	for _, d := range castore.LeavesFirst(closure) {
+		if partial && !missing[d.Digest()] {
+			continue
+		}
 		if err := p.Put(d); err != nil {
 			return fmt.Errorf("sending directories: %w", err)
 		}
 		stats.Directories.Add(1)
-		stats.DirBytes.Add(int64(len(d.Marshal())))
+		stats.DirBytes.Add(int64(d.EncodedLen()))
 	}
 	if _, err := p.Close(); err != nil {
 		return fmt.Errorf("sending directories: %w", err)
@@ -83,42 +125,42 @@ func CopyNode(ctx context.Context, src, dst *castore.Store, n castore.Node, stat
 
 // copyBlobs sends the blobs of files that dst lacks, several at a time.
 func copyBlobs(ctx context.Context, src, dst *castore.Store, files []castore.Node, stats *CopyStats) error {
+	digests := make([]castore.Digest, 0, len(files))
+	sizes := make(map[castore.Digest]uint64, len(files))
+	for _, f := range files {
+		if _, dup := sizes[f.Digest]; !dup {
+			digests = append(digests, f.Digest)
+		}
+		sizes[f.Digest] = f.Size
+	}
+	missing, err := castore.MissingBlobs(ctx, dst.Blobs, digests)
+	if err != nil {
+		return err
+	}
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(copyConcurrency)
-	var mu sync.Mutex
-	sent := map[castore.Digest]bool{}
-	for _, f := range files {
+	for _, d := range digests {
+		size := sizes[d]
+		if !missing[d] {
+			stats.BlobsSkipped.Add(1)
+			stats.BytesShared.Add(int64(size))
+			continue
+		}
 		g.Go(func() error {
-			mu.Lock()
-			dup := sent[f.Digest]
-			sent[f.Digest] = true
-			mu.Unlock()
-			if dup {
-				return nil
-			}
-			ok, err := dst.Blobs.Has(ctx, f.Digest)
-			if err != nil {
-				return err
-			}
-			if ok {
-				stats.BlobsSkipped.Add(1)
-				stats.BytesShared.Add(int64(f.Size))
-				return nil
-			}
-			r, err := src.Blobs.Open(ctx, f.Digest)
+			r, err := src.Blobs.Open(ctx, d)
 			if err != nil {
 				return err
 			}
 			defer r.Close()
-			d, size, err := dst.Blobs.Put(ctx, io.LimitReader(r, int64(f.Size)+1))
+			got, n, err := dst.Blobs.Put(ctx, io.LimitReader(r, int64(size)+1))
 			if err != nil {
-				return fmt.Errorf("sending blob %s: %w", f.Digest, err)
+				return fmt.Errorf("sending blob %s: %w", d, err)
 			}
-			if d != f.Digest || size != f.Size {
-				return fmt.Errorf("sending blob %s: %w: arrived as %s (%d bytes, want %d)", f.Digest, ErrCorrupt, d, size, f.Size)
+			if got != d || n != size {
+				return fmt.Errorf("sending blob %s: %w: arrived as %s (%d bytes, want %d)", d, ErrCorrupt, got, n, size)
 			}
 			stats.Blobs.Add(1)
-			stats.BlobBytes.Add(int64(size))
+			stats.BlobBytes.Add(int64(n))
 			return nil
 		})
 	}

@@ -78,7 +78,7 @@ func IngestNAR(ctx context.Context, blobs castore.BlobService, dirs castore.Dire
 	res, err := in.run(nr, br, hp, &o)
 	cancel()
 	in.wait()
-	if err != nil && in.finishErr != nil {
+	if errors.Is(err, context.Canceled) && in.finishErr != nil && !errors.Is(in.finishErr, context.Canceled) {
 		// The finisher's failure stopped the parser: it is the cause.
 		err = in.finishErr
 	}

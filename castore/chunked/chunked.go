@@ -50,3 +50,11 @@ func trustsManifests(s Store) bool {
 	t, ok := s.(ManifestTruster)
 	return ok && t.TrustsManifests()
 }
+
+// ChunkSizer is implemented by a Store that knows a chunk's size without
+// reading it; Service.Size then reads nothing.
+type ChunkSizer interface {
+	// ChunkSize returns the size of chunk d, or an error wrapping
+	// castore.ErrNotFound.
+	ChunkSize(ctx context.Context, d castore.Digest) (uint64, error)
+}

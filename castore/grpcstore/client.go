@@ -27,25 +27,36 @@ const (
 // the store closes the connection. The connection is made lazily, on the
 // first call, so ctx is not used.
 func Open(_ context.Context, u *url.URL) (*castore.Store, error) {
-	cc, err := DialURL(u)
+	t := new(Traffic)
+	cc, err := DialURLCounted(u, t)
 	if err != nil {
 		return nil, err
 	}
-	return castore.NewStore(NewBlobClient(cc), NewDirectoryClient(cc), cc.Close), nil
+	b := NewBlobClient(cc)
+	b.traffic = t
+	return castore.NewStore(b, NewDirectoryClient(cc), cc.Close), nil
 }
 
 // DialURL returns a gRPC client connection to the server named by a store
-// URL, with the message size limits the castore protocol wants. Other services on the same server (a store's
-// PathInfoService) can share it.
-func DialURL(u *url.URL) (*grpc.ClientConn, error) {
+// URL, with the message size limits the castore protocol wants. Other
+// services on the same server (a store's PathInfoService) can share it.
+func DialURL(u *url.URL) (*grpc.ClientConn, error) { return DialURLCounted(u, nil) }
+
+// DialURLCounted is DialURL, counting the connection's traffic in t (if
+// not nil).
+func DialURLCounted(u *url.URL, t *Traffic) (*grpc.ClientConn, error) {
 	target, creds, err := parseURL(u)
 	if err != nil {
 		return nil, err
 	}
-	cc, err := grpc.NewClient(target,
+	opts := []grpc.DialOption{
 		grpc.WithTransportCredentials(creds),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxMessageSize), grpc.MaxCallSendMsgSize(MaxMessageSize)),
-	)
+	}
+	if t != nil {
+		opts = append(opts, grpc.WithStatsHandler(trafficHandler{t}))
+	}
+	cc, err := grpc.NewClient(target, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("castore: connecting to %s: %w", u.Redacted(), err)
 	}

@@ -8,6 +8,8 @@ import (
 	"os"
 	"sync"
 
+	"github.com/govix/govix/castore/fastcdc"
+
 	"github.com/zeebo/blake3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -30,15 +32,32 @@ const spoolInMemory = 8 << 20
 // (see castore.BlobService.Open).
 type BlobClient struct {
 	c       castorepb.BlobServiceClient
+	x       *ext
 	staging sync.Pool // *[]byte of putMessageSize bytes, Put reads into
+	chunker *fastcdc.Chunker
+	windows sync.Pool // *[]byte of 2*Max bytes, chunked Put's window
+	traffic *Traffic  // the connection's, if counted
 }
+
+// Traffic returns the counts of the client's connection, or nil when
+// they are not kept (see DialURL).
+func (b *BlobClient) Traffic() *Traffic { return b.traffic }
+
+// SetTraffic tells the client where its connection's traffic is counted
+// (the Traffic given to DialURL), for Traffic to return.
+func (b *BlobClient) SetTraffic(t *Traffic) { b.traffic = t }
 
 var _ castore.BlobService = (*BlobClient)(nil)
 
 // NewBlobClient returns a blob service that calls the server on cc.
 func NewBlobClient(cc grpc.ClientConnInterface) *BlobClient {
-	b := &BlobClient{c: castorepb.NewBlobServiceClient(cc)}
+	c, err := fastcdc.New(fastcdc.DefaultParams)
+	if err != nil {
+		panic(err) // DefaultParams are valid
+	}
+	b := &BlobClient{c: castorepb.NewBlobServiceClient(cc), x: newExt(cc), chunker: c}
 	b.staging.New = func() any { s := make([]byte, putMessageSize); return &s }
+	b.windows.New = func() any { w := make([]byte, 2*c.Params().Max); return &w }
 	return b
 }
 
@@ -175,9 +194,24 @@ type nopCloser struct{ *bytes.Reader }
 
 func (nopCloser) Close() error { return nil }
 
-// Put streams what r yields to the server and checks that the digest the
-// server answers with is that of the bytes sent.
+// Put stores what r yields. A blob of more than one chunk, to a govix
+// server, is cut here into chunks as the server would cut it: the server
+// is asked which it lacks, only those are sent (each as a blob of its
+// own), and the blob is then named by its chunk list (which the server
+// checks against the blob's digest); so a large file that changed a
+// little costs the chunks that changed. Otherwise the bytes are streamed
+// whole. Either way the digest the server answers with must be that of
+// the bytes read.
 func (b *BlobClient) Put(ctx context.Context, r io.Reader) (castore.Digest, uint64, error) {
+	if b.x.supports(ctx, extChunked) {
+		return b.putChunked(ctx, r)
+	}
+	return b.putWhole(ctx, r)
+}
+
+// putWhole streams what r yields to the server and checks that the digest
+// the server answers with is that of the bytes sent.
+func (b *BlobClient) putWhole(ctx context.Context, r io.Reader) (castore.Digest, uint64, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // on a read error, the server sees the stream cancelled and stores nothing
 	stream, err := b.c.Put(ctx)

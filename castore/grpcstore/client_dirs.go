@@ -20,6 +20,7 @@ import (
 // at the Put that caused them.
 type DirectoryClient struct {
 	c castorepb.DirectoryServiceClient
+	x *ext
 }
 
 var _ castore.DirectoryService = (*DirectoryClient)(nil)
@@ -27,7 +28,7 @@ var _ castore.DirectoryService = (*DirectoryClient)(nil)
 // NewDirectoryClient returns a directory service that calls the server on
 // cc.
 func NewDirectoryClient(cc grpc.ClientConnInterface) *DirectoryClient {
-	return &DirectoryClient{c: castorepb.NewDirectoryServiceClient(cc)}
+	return &DirectoryClient{c: castorepb.NewDirectoryServiceClient(cc), x: newExt(cc)}
 }
 
 func getRequest(d castore.Digest, recursive bool) *castorepb.GetDirectoryRequest {
@@ -142,11 +143,98 @@ func (c *DirectoryClient) GetRecursive(ctx context.Context, root castore.Digest)
 	}
 }
 
-// NewPutter starts uploading a closure. The upload is one Put stream,
-// opened at the first Put; cancelling ctx abandons it.
+// NewPutter starts uploading a closure. To a govix server, the closure is
+// gathered (and checked) until Close, which asks the server which of its
+// directories it lacks and sends only those (the server resolves the
+// others from what it holds): a new version of a large tree costs the
+// directories that changed. To another server it is one Put stream,
+// opened at the first Put. Cancelling ctx abandons the upload.
 func (c *DirectoryClient) NewPutter(ctx context.Context) castore.DirectoryPutter {
 	ctx, cancel := context.WithCancel(ctx)
+	if c.x.supports(ctx, extDirectories) {
+		return &gatherPutter{ctx: ctx, cancel: cancel, c: c}
+	}
 	return &dirPutter{ctx: ctx, cancel: cancel, c: c.c}
+}
+
+// gatherPutter gathers a closure and, at Close, sends what the server
+// lacks through the extension's PutDirectories.
+type gatherPutter struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	c      *DirectoryClient
+	check  castore.ClosureChecker
+	dirs   []*castore.Directory // distinct, leaves first
+	digs   []castore.Digest
+	err    error
+}
+
+func (p *gatherPutter) fail(err error) error {
+	p.err = err
+	p.cancel()
+	return err
+}
+
+func (p *gatherPutter) Put(d *castore.Directory) error {
+	if p.err != nil {
+		return p.err
+	}
+	dg, isNew, err := p.check.Add(d)
+	if err != nil {
+		return p.fail(err)
+	}
+	if isNew {
+		p.dirs = append(p.dirs, d)
+		p.digs = append(p.digs, dg)
+	}
+	return nil
+}
+
+func (p *gatherPutter) Close() (castore.Digest, error) {
+	if p.err != nil {
+		return castore.Digest{}, p.err
+	}
+	root, err := p.check.Finish()
+	if err != nil {
+		return castore.Digest{}, p.fail(err)
+	}
+	missing, err := p.c.x.missing(p.ctx, p.digs, false)
+	if err != nil {
+		return castore.Digest{}, p.fail(err)
+	}
+	if !missing[root] {
+		// Stored already, with everything below it.
+		p.fail(errPutterClosed)
+		return root, nil
+	}
+	stream, err := p.c.x.c.PutDirectories(p.ctx)
+	if err != nil {
+		return castore.Digest{}, p.fail(fromStatus(err))
+	}
+	for i, d := range p.dirs {
+		if !missing[p.digs[i]] {
+			continue
+		}
+		if err := stream.Send(d.ToProto()); err != nil {
+			if err == io.EOF { // the server ended the call; its status says why
+				_, err = stream.CloseAndRecv()
+			}
+			return castore.Digest{}, p.fail(fromStatus(err))
+		}
+	}
+	resp, err := stream.CloseAndRecv()
+	if err != nil {
+		return castore.Digest{}, p.fail(fromStatus(err))
+	}
+	p.fail(errPutterClosed)
+	got, err := castore.DigestFromBytes(resp.GetRootDigest())
+	if err != nil {
+		return castore.Digest{}, corruptf("PutDirectories answered with a bad root digest: %v", err)
+	}
+	if got != root {
+		return castore.Digest{}, corruptf("PutDirectories answered root %s, but the closure's root is %s", got, root)
+	}
+	return root, nil
 }
 
 type dirPutter struct {

@@ -57,7 +57,8 @@ func (o ServerOptions) withDefaults() ServerOptions {
 }
 
 // Server exposes a blob and a directory service as tvix.castore.v1's
-// BlobService and DirectoryService.
+// BlobService and DirectoryService, and govix's extensions to them
+// (govix.castore.v1.CastoreExtService, see castore/protos/govix_ext.proto).
 type Server struct {
 	blobs   castore.BlobService
 	dirs    castore.DirectoryService
@@ -81,6 +82,7 @@ func NewServer(store *castore.Store, opts *ServerOptions) *Server {
 func (s *Server) Register(r grpc.ServiceRegistrar) {
 	castorepb.RegisterBlobServiceServer(r, &blobServer{s: s})
 	castorepb.RegisterDirectoryServiceServer(r, &directoryServer{s: s})
+	castorepb.RegisterCastoreExtServiceServer(r, &extServer{s: s})
 }
 
 // MaxStreamsPerConnection bounds the calls one client connection has open

@@ -3,7 +3,6 @@ package grpcstore
 import (
 	"context"
 	"fmt"
-	"io"
 	"sync"
 
 	"golang.org/x/sync/errgroup"
@@ -59,45 +58,7 @@ func (ds *directoryServer) Get(req *castorepb.GetDirectoryRequest, stream grpc.S
 func (ds *directoryServer) Put(stream grpc.ClientStreamingServer[castorepb.Directory, castorepb.PutDirectoryResponse]) error {
 	ctx, cancel := context.WithCancel(stream.Context())
 	defer cancel() // abandons the putter unless Close succeeded
-	putter := ds.s.dirs.NewPutter(ctx)
-	var checker *blobChecker
-	if ds.s.opts.CheckBlobs {
-		checker = newBlobChecker(ctx, ds.s.blobs)
-	}
-	var total int64
-	for n := 0; ; n++ {
-		msg, err := stream.Recv()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		dir, err := castore.DirectoryFromProto(msg)
-		if err != nil {
-			return statusError(fmt.Sprintf("directory message %d", n), err)
-		}
-		total += int64(dir.EncodedLen()) + 1
-		if total > ds.s.opts.MaxClosureBytes {
-			return status.Errorf(codes.ResourceExhausted, "closure larger than the server's limit of %d bytes", ds.s.opts.MaxClosureBytes)
-		}
-		if err := putter.Put(dir); err != nil {
-			return statusError(fmt.Sprintf("directory message %d (%s)", n, dir.Digest()), err)
-		}
-		if checker != nil {
-			checker.check(dir)
-		}
-	}
-	if checker != nil {
-		if err := checker.wait(); err != nil {
-			return statusError("", err)
-		}
-	}
-	root, err := putter.Close()
-	if err != nil {
-		return statusError("", err)
-	}
-	return stream.SendAndClose(&castorepb.PutDirectoryResponse{RootDigest: root[:]})
+	return ds.s.receiveClosure(ctx, stream, ds.s.dirs.NewPutter(ctx))
 }
 
 // blobChecker checks, in the background and a few at a time, that the
@@ -136,7 +97,7 @@ func (c *blobChecker) check(dir *castore.Directory) {
 			continue
 		}
 		c.g.Go(func() error {
-			got, err := BlobSize(c.ctx, c.blobs, e.Digest)
+			got, err := castore.BlobSize(c.ctx, c.blobs, e.Digest)
 			switch {
 			case err != nil:
 				return fmt.Errorf("%w: file %q names blob %s: %w", castore.ErrInvalid, e.Name, e.Digest, err)
@@ -150,28 +111,9 @@ func (c *blobChecker) check(dir *castore.Directory) {
 
 func (c *blobChecker) wait() error { return c.g.Wait() }
 
-// BlobSize returns the size of blob d: the sum of its chunks' sizes, or for
-// a blob stored whole, its length as read (and verified) by the service.
+// BlobSize returns the size of blob d (see castore.BlobSize).
+//
+// Deprecated: use castore.BlobSize.
 func BlobSize(ctx context.Context, bs castore.BlobService, d castore.Digest) (uint64, error) {
-	chunks, err := bs.Chunks(ctx, d)
-	if err != nil {
-		return 0, err
-	}
-	if len(chunks) > 0 {
-		var size uint64
-		for _, c := range chunks {
-			size += c.Size
-		}
-		return size, nil
-	}
-	r, err := bs.Open(ctx, d)
-	if err != nil {
-		return 0, err
-	}
-	defer r.Close()
-	n, err := r.Seek(0, io.SeekEnd)
-	if err != nil {
-		return 0, err
-	}
-	return uint64(n), nil
+	return castore.BlobSize(ctx, bs, d)
 }

@@ -274,3 +274,14 @@ func (ds dirStore) PutDirectories(ctx context.Context, closure []castore.Encoded
 		return nil
 	})
 }
+
+func (c chunkStore) ChunkSize(_ context.Context, d castore.Digest) (uint64, error) {
+	l, ok, err := c.s.lookup(d)
+	if err != nil {
+		return 0, err
+	}
+	if !ok {
+		return 0, fmt.Errorf("chunk %s: %w", d, castore.ErrNotFound)
+	}
+	return uint64(l.length), nil
+}

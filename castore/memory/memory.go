@@ -94,3 +94,13 @@ func (m *mem) PutDirectories(_ context.Context, closure []castore.EncodedDirecto
 	}
 	return nil
 }
+
+func (m *mem) ChunkSize(_ context.Context, d castore.Digest) (uint64, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	b, ok := m.chunks[d]
+	if !ok {
+		return 0, fmt.Errorf("chunk %s: %w", d, castore.ErrNotFound)
+	}
+	return uint64(len(b)), nil
+}

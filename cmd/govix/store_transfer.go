@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/govix/govix/castore/fsio"
+	cgrpc "github.com/govix/govix/castore/grpcstore"
 	"github.com/govix/govix/nixcompat/narinfo"
 	"github.com/govix/govix/nixcompat/nixhash"
 	"github.com/govix/govix/nixcompat/storepath"
@@ -134,6 +135,10 @@ given. --stats prints what was sent.`,
 			if stats {
 				fmt.Fprintf(cmd.ErrOrStderr(), "paths: %d copied, %d present; blobs: %d sent (%d bytes), %d present (%d bytes); directories: %d sent (%d bytes)\n",
 					s.Paths.Load(), s.PathsSkipped.Load(), s.Blobs.Load(), s.BlobBytes.Load(), s.BlobsSkipped.Load(), s.BytesShared.Load(), s.Directories.Load(), s.DirBytes.Load())
+				if tc, ok := dst.Blobs.(interface{ Traffic() *cgrpc.Traffic }); ok && tc.Traffic() != nil {
+					t := tc.Traffic()
+					fmt.Fprintf(cmd.ErrOrStderr(), "wire: %d bytes sent, %d received\n", t.Sent.Load(), t.Received.Load())
+				}
 			}
 			return nil
 		},

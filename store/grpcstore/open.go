@@ -16,11 +16,13 @@ import (
 // Closing the store closes the connection. NAR hashes are computed by the
 // server.
 func Open(_ context.Context, u *url.URL) (*store.Store, error) {
-	cc, err := cgrpc.DialURL(u)
+	t := new(cgrpc.Traffic)
+	cc, err := cgrpc.DialURLCounted(u, t)
 	if err != nil {
 		return nil, err
 	}
 	cas := castoreOf(cc)
+	cas.Blobs.(*cgrpc.BlobClient).SetTraffic(t)
 	c := NewClient(cc)
 	return store.NewStore(cas, c, c, cc.Close), nil
 }
