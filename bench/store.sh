@@ -11,7 +11,8 @@
 #      it (one file changed) vs a Nix binary cache holding both NARs
 #      (uncompressed and zstd)
 #   4. transfer: govix store copy of both versions to a store daemon
-#      (grpc+unix): bytes sent for the second version vs its NAR size
+#      (grpc+unix): bytes sent on the wire for the second version vs its
+#      NAR size
 #
 # Timings are medians of RUNS runs (default 3), the two sides taking turns,
 # each with a fresh destination and a fresh Nix cache directory (Nix
@@ -132,8 +133,9 @@ pids+=($!)
 for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
 "$govix" store copy --from "local://$tmp/g" --to "grpc+unix://$sock" --no-check-sigs --stats "$p1" 2>"$tmp/copy1"
 "$govix" store copy --from "local://$tmp/g" --to "grpc+unix://$sock" --no-check-sigs --stats "$p2" 2>"$tmp/copy2"
-sent1=$(sed -n 's/.*blobs: [0-9]* sent (\([0-9]*\) bytes).*directories: [0-9]* sent (\([0-9]*\) bytes).*/\1 \2/p' "$tmp/copy1" | awk '{print $1+$2}')
-sent2=$(sed -n 's/.*blobs: [0-9]* sent (\([0-9]*\) bytes).*directories: [0-9]* sent (\([0-9]*\) bytes).*/\1 \2/p' "$tmp/copy2" | awk '{print $1+$2}')
+# What crossed the wire (gRPC messages, both directions' payloads as framed).
+sent1=$(sed -n 's/^wire: \([0-9]*\) bytes sent.*/\1/p' "$tmp/copy1")
+sent2=$(sed -n 's/^wire: \([0-9]*\) bytes sent.*/\1/p' "$tmp/copy2")
 printf '%-52s %10d bytes of a %d-byte NAR\n' "store copy to daemon, first version: sent" "$sent1" "$nar1"
 printf '%-52s %10d bytes of a %d-byte NAR (%s%%; one file of %d bytes changed)\n' "store copy to daemon, second version: sent" "$sent2" "$nar2" \
 	"$(echo "$sent2 $nar2" | awk '{printf "%.3f", 100*$1/$2}')" "$(stat -c %s "$changed")"
