@@ -2,6 +2,7 @@ package eval
 
 import (
 	"errors"
+	"strings"
 	"sync"
 )
 
@@ -27,7 +28,16 @@ func builtinMatch(c Call) Value {
 	if !ok {
 		return vNull
 	}
-	return NewList(groupValues(s.s, g, make([]Value, 0, re.nsub-1)))
+	vals := make([]Value, 0, re.nsub-1)
+	for i := 2; i < len(g); i += 2 {
+		if g[i] < 0 {
+			vals = append(vals, vNull)
+		} else {
+			// A group may be a small part of a large string.
+			vals = append(vals, matchString(detach(s.s, s.s[g[i]:g[i+1]])))
+		}
+	}
+	return NewList(vals)
 }
 
 // builtins.split regex str: the parts of str between matches of regex,
@@ -151,6 +161,8 @@ func (c *reCache) get(pat string) (*posixRegex, error) {
 	if ok {
 		return e.re, e.err
 	}
+	// The pattern may be part of a larger string: keep a copy only.
+	pat = strings.Clone(pat)
 	re, err := compileRegex(pat)
 	c.mu.Lock()
 	c.put(pat, reCacheEntry{re, err})

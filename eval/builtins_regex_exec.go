@@ -100,14 +100,16 @@ func (m *reMachine) beginSig() uint64 {
 
 // sigAt is the hash of the loop iterations running that started at pos,
 // of the loops that state pc can reach without consuming a byte.
-func (m *reMachine) sigAt(pc, pos int32) uint64 {
+// It also returns how many iterations it looked at (the work it did).
+func (m *reMachine) sigAt(pc, pos int32) (uint64, int) {
 	var sig uint64
-	for i := len(m.act) - 1; i >= 0 && m.act[i].pos == pos; i-- {
+	i := len(m.act) - 1
+	for ; i >= 0 && m.act[i].pos == pos; i-- {
 		if m.reaches(pc, m.act[i].loop) {
 			sig ^= m.act[i].contrib
 		}
 	}
-	return sig
+	return sig, len(m.act) - 1 - i
 }
 
 // reaches reports whether state pc leads to the state of loop without
@@ -115,6 +117,11 @@ func (m *reMachine) sigAt(pc, pos int32) uint64 {
 // needed, walking the epsilon transitions backwards.
 func (m *reMachine) reaches(pc, loop int32) bool {
 	prog := m.re.prog
+	if m.re.nrep*len(prog) > 1<<24 {
+		// Too big to work out (each set takes a walk of the automaton):
+		// every loop counts, which only makes the memo less effective.
+		return true
+	}
 	if m.reach == nil {
 		m.reach = make([][]uint64, m.re.nrep)
 		// The predecessors of each state through epsilon transitions.
@@ -179,14 +186,14 @@ type reMachine struct {
 	prevAvail bool  // ^ does not match at begin (match_prev_avail)
 	notNull   bool  // an empty match at begin does not count (match_not_null)
 
-	rep   []reRep
-	act   []reActive // loop iterations running, innermost last
+	rep []reRep
+	act []reActive // loop iterations running, innermost last
 	// For the memo key: which states reach each loop (by loop, computed
 	// as needed) and the epsilon predecessors of each state.
 	reach   [][]uint64
 	epsFrom [][]int32
-	stack []reFrame
-	memo  map[reMemoKey]reResult
+	stack   []reFrame
+	memo    map[reMemoKey]reResult
 	// steps counts the search's steps on this string, plainBudget is when
 	// it starts memoising, maxSteps when it gives up.
 	steps, plainBudget, maxSteps int
@@ -376,7 +383,9 @@ func (m *reMachine) run(budget int) (r reResult, ok bool) {
 				var flags uint8
 				var sig uint64
 				if m.memo != nil {
-					sig = m.sigAt(pc, pos)
+					var work int
+					sig, work = m.sigAt(pc, pos)
+					steps += work
 					if pos == m.begin {
 						sig ^= m.beginSig()
 					}

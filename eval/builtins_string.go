@@ -226,7 +226,20 @@ func builtinSubstring(c Call) Value {
 	if n >= 0 && n < end-start {
 		end = start + n
 	}
-	return NewString(s[start:end], ctx)
+	if ctx == nil && end-start == 1 {
+		return byteStrings[s[start]]
+	}
+	return NewString(detach(s, s[start:end]), ctx)
+}
+
+// detach returns part, a substring of s, copied if it is much smaller than
+// a large s, so that keeping a small piece of a large string (a file's
+// contents, say) does not keep all of it.
+func detach(s, part string) string {
+	if len(s) >= 4096 && len(part) <= len(s)/16 {
+		return strings.Clone(part)
+	}
+	return part
 }
 
 const substringArg3 = "while evaluating the third argument (the string) passed to builtins.substring"
