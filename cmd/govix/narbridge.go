@@ -22,6 +22,7 @@ func newNarBridgeCmd() *cobra.Command {
 	var keyFiles []string
 	var priority int
 	var readOnly, verbose bool
+	var credFile string
 	cmd := &cobra.Command{
 		Use:   "nar-bridge --listen ADDR [--store URL] [--secret-key-file F]",
 		Short: "Serve the store to Nix as an HTTP binary cache",
@@ -34,7 +35,14 @@ func newNarBridgeCmd() *cobra.Command {
 
 NARs are rendered from the store on demand (with range requests);
 narinfo files are signed with each --secret-key-file (Nix's format, as
-nix-store --generate-binary-cache-key writes it). Stops on SIGINT/SIGTERM.`,
+nix-store --generate-binary-cache-key writes it). Stops on SIGINT/SIGTERM.
+
+Uploads are verified but, by default, open to anyone who can reach ADDR:
+listen on loopback, or refuse them (--read-only), or name who may upload
+with --upload-credentials-file, a file of lines "USER:PASSWORD" (HTTP
+basic auth; Nix sends it from its netrc-file) or "Bearer TOKEN".
+With the embedded store, the names NARs were uploaded under are kept in
+the store, so a restarted bridge still serves them.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			if listen == "" {
@@ -52,11 +60,29 @@ nix-store --generate-binary-cache-key writes it). Stops on SIGINT/SIGTERM.`,
 				}
 				keys = append(keys, k)
 			}
-			st, err := openStore(cmd)
+			var creds []narbridge.Credentials
+			if credFile != "" {
+				b, err := os.ReadFile(credFile)
+				if err != nil {
+					return err
+				}
+				if creds, err = narbridge.ParseCredentials(string(b)); err != nil {
+					return fmt.Errorf("%s: %w", credFile, err)
+				}
+			}
+			st, ls, err := openStoreLocal(cmd)
 			if err != nil {
 				return err
 			}
 			defer closeWholeStore(st, &err)
+			var uploads narbridge.UploadIndex
+			if ls != nil {
+				kv, err := ls.KV("narbridge/uploads")
+				if err != nil {
+					return err
+				}
+				uploads = kv
+			}
 			ln, err := net.Listen("tcp", listen)
 			if err != nil {
 				return err
@@ -67,7 +93,7 @@ nix-store --generate-binary-cache-key writes it). Stops on SIGINT/SIGTERM.`,
 			}
 			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
 			srv := &http.Server{
-				Handler:           narbridge.New(st, &narbridge.Options{SigningKeys: keys, Priority: priority, ReadOnly: readOnly, Logger: logger}),
+				Handler:           narbridge.New(st, &narbridge.Options{SigningKeys: keys, Priority: priority, ReadOnly: readOnly, Logger: logger, Uploads: uploads, UploadCredentials: creds}),
 				ReadHeaderTimeout: 30 * time.Second,
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "nar-bridge: serving http://%s\n", ln.Addr())
@@ -88,5 +114,6 @@ nix-store --generate-binary-cache-key writes it). Stops on SIGINT/SIGTERM.`,
 	cmd.Flags().IntVar(&priority, "priority", 40, "priority advertised in nix-cache-info (lower is preferred)")
 	cmd.Flags().BoolVar(&readOnly, "read-only", false, "refuse uploads")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "log every request with the time it took")
+	cmd.Flags().StringVar(&credFile, "upload-credentials-file", "", "accept uploads only with credentials from this file (lines USER:PASSWORD or Bearer TOKEN)")
 	return cmd
 }

@@ -2,7 +2,6 @@ package narbridge
 
 import (
 	"crypto/sha256"
-	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -43,7 +42,7 @@ func (s *Server) getNAR(w http.ResponseWriter, r *http.Request, name string) {
 			http.NotFound(w, r) // the path's contents changed since
 			return
 		}
-	} else if up, ok := s.pending.Get("nar/" + name); ok {
+	} else if up, ok := s.getUpload("nar/" + name); ok {
 		// A NAR uploaded under this name. Nix asks (HEAD) before
 		// uploading whether it is there already, and the uploader's
 		// Nix remembers the narinfo it sent, so it fetches this name
@@ -154,8 +153,7 @@ func (s *Server) lockName(name string) func() {
 }
 
 func (s *Server) putNAR(w http.ResponseWriter, r *http.Request, name string) {
-	if s.opts.ReadOnly {
-		s.fail(w, r, http.StatusForbidden, errors.New("read-only cache"))
+	if s.refuseWrite(w, r) {
 		return
 	}
 	base, comp, ok := splitNARName(name)
@@ -173,7 +171,7 @@ func (s *Server) putNAR(w http.ResponseWriter, r *http.Request, name string) {
 	key := "nar/" + name
 	unlock := s.lockName(key)
 	defer unlock()
-	if _, ok := s.pending.Get(key); ok {
+	if _, ok := s.getUpload(key); ok {
 		// Sent before (and verified): take the bytes and be done.
 		io.Copy(io.Discard, r.Body)
 		w.WriteHeader(http.StatusNoContent)
@@ -208,7 +206,10 @@ func (s *Server) putNAR(w http.ResponseWriter, r *http.Request, name string) {
 		s.fail(w, r, http.StatusBadRequest, fmt.Errorf("nar/%s: the file's sha256 is %s", name, nixbase32.EncodeToString(up.fileHash[:])))
 		return
 	}
-	s.pending.Add(key, up)
+	if err := s.addUpload(key, up); err != nil {
+		s.fail(w, r, http.StatusInternalServerError, fmt.Errorf("nar/%s: remembering the upload: %w", name, err))
+		return
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
 

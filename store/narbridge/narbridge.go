@@ -22,9 +22,21 @@
 //
 // Uploaded names stay servable (compressed on the fly as their extension
 // says) because the uploading Nix caches the narinfo it sent and fetches
-// that URL later. The names are remembered in memory only (MaxUploads of
-// them): after a restart, a client holding such a cached narinfo finds
-// its NAR gone and must fetch the narinfo again.
+// that URL later. They are remembered in memory (MaxUploads of them) and,
+// when Options.Uploads is set (govix nar-bridge uses the embedded store's
+// key-value map), on disk, so a restarted bridge still serves them.
+//
+// # Who may write
+//
+// Reads are open. Writes (PUT) are open too unless Options.ReadOnly
+// refuses them all or Options.UploadCredentials lists who may write:
+// a bearer token or a user and password (HTTP basic auth, which Nix sends
+// for uploads from the netrc-file it is configured with). Anything
+// uploaded is verified (its hashes, sizes and narinfo must agree), but an
+// open bridge lets anyone who can reach it add store paths and signatures
+// (narinfo it serves is signed with the bridge's own key): listen on
+// loopback, or set credentials, or put it behind a proxy that
+// authenticates.
 package narbridge
 
 import (
@@ -54,6 +66,11 @@ type Options struct {
 	// MaxUploads bounds the uploaded NAR names remembered (default
 	// 100000); the least recently used are forgotten first.
 	MaxUploads int
+	// Uploads, if set, keeps uploaded NAR names beyond a restart.
+	Uploads UploadIndex
+	// UploadCredentials, if set, are the credentials a write must
+	// present (any one of them).
+	UploadCredentials []Credentials
 	// Logger receives a line per failed request (default slog.Default()).
 	Logger *slog.Logger
 }
@@ -171,8 +188,7 @@ func methodNotAllowed(w http.ResponseWriter, allow string) {
 }
 
 func (s *Server) discard(w http.ResponseWriter, r *http.Request) {
-	if s.opts.ReadOnly {
-		http.Error(w, "read-only cache", http.StatusForbidden)
+	if s.refuseWrite(w, r) {
 		return
 	}
 	r.Body.Close()

@@ -78,8 +78,7 @@ func (s *Server) getNarInfo(w http.ResponseWriter, r *http.Request, hashPart str
 }
 
 func (s *Server) putNarInfo(w http.ResponseWriter, r *http.Request, hashPart string) {
-	if s.opts.ReadOnly {
-		s.fail(w, r, http.StatusForbidden, errors.New("read-only cache"))
+	if s.refuseWrite(w, r) {
 		return
 	}
 	data, err := io.ReadAll(io.LimitReader(r.Body, maxNarInfoSize+1))
@@ -107,7 +106,7 @@ func (s *Server) putNarInfo(w http.ResponseWriter, r *http.Request, hashPart str
 	narSHA := [32]byte(ni.NarHash.Digest())
 
 	var info *store.PathInfo
-	if up, ok := s.pending.Get(ni.URL); ok {
+	if up, ok := s.getUpload(ni.URL); ok {
 		if err := checkUpload(ni, up); err != nil {
 			s.fail(w, r, http.StatusBadRequest, err)
 			return
