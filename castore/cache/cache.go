@@ -3,8 +3,10 @@
 // object storage). Store URL: cache://?near=URL&far=URL.
 //
 // Reads try near first; on a miss they read from far, verify, and fill near
-// so the next read is a hit: a whole blob is copied before it is read, a
-// directory brings its whole closure. Writes go to both, near first, so
+// so the next read is a hit: a blob read from far is written into near as
+// it is read (the first byte comes as soon as far sends it; a read that
+// seeks or stops early fills nothing), a directory brings its whole
+// closure. Writes go to both, near first, so
 // nothing written through a cache exists only in it. (Tvix's combinator
 // writes blobs to near only; here far stays the complete copy.)
 package cache
@@ -32,7 +34,6 @@ func New(near, far *castore.Store) *castore.Store {
 
 type blobs struct {
 	near, far castore.BlobService
-	fills     singleflight.Group
 }
 
 func (b *blobs) Has(ctx context.Context, d castore.Digest) (bool, error) {
@@ -55,31 +56,90 @@ func (b *blobs) Open(ctx context.Context, d castore.Digest) (io.ReadSeekCloser, 
 	if !errors.Is(err, castore.ErrNotFound) {
 		return r, err
 	}
-	if err := b.fill(ctx, d); err != nil {
+	fr, err := b.far.Open(ctx, d)
+	if err != nil {
 		return nil, err
 	}
-	return b.near.Open(ctx, d)
+	return newFillReader(ctx, fr, b.near, d), nil
 }
 
-// fill copies blob d from far to near, once however many readers miss it
-// at the same time.
-func (b *blobs) fill(ctx context.Context, d castore.Digest) error {
-	_, err, _ := b.fills.Do(string(d[:]), func() (any, error) {
-		r, err := b.far.Open(ctx, d)
-		if err != nil {
-			return nil, err
+// errAbandoned ends a fill the reader gave up on (it seeked or closed
+// early).
+var errAbandoned = errors.New("cache: fill abandoned")
+
+// fillReader reads a blob from far and writes what it reads into near
+// (through a pipe into near's Put), as long as it is read in order from
+// the start; far's reader verifies the bytes, and near's Put must arrive
+// at the same digest.
+type fillReader struct {
+	far     io.ReadSeekCloser
+	d       castore.Digest
+	pw      *io.PipeWriter
+	done    chan error // near's Put's outcome
+	filling bool
+	pos     int64
+}
+
+func newFillReader(ctx context.Context, far io.ReadSeekCloser, near castore.BlobService, d castore.Digest) *fillReader {
+	pr, pw := io.Pipe()
+	f := &fillReader{far: far, d: d, pw: pw, done: make(chan error, 1), filling: true}
+	go func() {
+		got, _, err := near.Put(ctx, pr)
+		if err == nil && got != d {
+			err = fmt.Errorf("cache: blob %s: %w: far store sent bytes hashing to %s", d, castore.ErrCorrupt, got)
 		}
-		defer r.Close()
-		got, _, err := b.near.Put(ctx, r)
-		if err != nil {
-			return nil, fmt.Errorf("cache: filling blob %s: %w", d, err)
+		pr.CloseWithError(err) // unblocks the writer if Put stopped early
+		f.done <- err
+	}()
+	return f
+}
+
+func (f *fillReader) Read(p []byte) (int, error) {
+	n, err := f.far.Read(p)
+	f.pos += int64(n)
+	if f.filling && n > 0 {
+		if _, werr := f.pw.Write(p[:n]); werr != nil {
+			f.stop(werr) // near failed: go on serving from far
 		}
-		if got != d {
-			return nil, fmt.Errorf("cache: blob %s: %w: far store sent bytes hashing to %s", d, castore.ErrCorrupt, got)
+	}
+	if f.filling && err == io.EOF {
+		// far's reader checked the whole blob before saying EOF.
+		f.pw.Close()
+		f.filling = false
+		if ferr := <-f.done; ferr != nil {
+			return n, fmt.Errorf("cache: filling blob %s: %w", f.d, ferr)
 		}
-		return nil, nil
-	})
-	return err
+	} else if f.filling && err != nil {
+		f.stop(err)
+	}
+	return n, err
+}
+
+// stop gives the fill up, waiting for near's Put to end.
+func (f *fillReader) stop(why error) {
+	if !f.filling {
+		return
+	}
+	f.filling = false
+	f.pw.CloseWithError(why)
+	<-f.done
+}
+
+func (f *fillReader) Seek(off int64, whence int) (int64, error) {
+	if (whence == io.SeekCurrent && off == 0) || (whence == io.SeekStart && off == f.pos) {
+		return f.pos, nil // where it is: the fill goes on
+	}
+	f.stop(errAbandoned)
+	pos, err := f.far.Seek(off, whence)
+	if err == nil {
+		f.pos = pos
+	}
+	return pos, err
+}
+
+func (f *fillReader) Close() error {
+	f.stop(errAbandoned)
+	return f.far.Close()
 }
 
 // Put stores the blob in near, then copies it from there to far.

@@ -75,18 +75,73 @@ func TestFillOnMiss(t *testing.T) {
 	}
 }
 
-// TestFarLies checks that a far store serving the wrong bytes is caught.
+// TestFarLies checks that a far store serving the wrong bytes (against
+// BlobService's rule that readers verify) is caught at the end of the read
+// as near's Put finds another digest, and nothing is filled.
 func TestFarLies(t *testing.T) {
 	ctx := t.Context()
 	far := memory.New()
 	liar := castore.NewStore(lyingBlobs{far.Blobs}, far.Directories, nil)
-	c := cache.New(memory.New(), liar)
+	near := memory.New()
+	c := cache.New(near, liar)
 	d, _, err := far.Blobs.Put(ctx, bytes.NewReader([]byte("the truth")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Blobs.Open(ctx, d); !errors.Is(err, castore.ErrCorrupt) {
-		t.Errorf("Open = %v, want ErrCorrupt", err)
+	r, err := c.Blobs.Open(ctx, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if _, err := io.ReadAll(r); !errors.Is(err, castore.ErrCorrupt) {
+		t.Errorf("reading = %v, want ErrCorrupt", err)
+	}
+	if ok, _ := near.Blobs.Has(ctx, d); ok {
+		t.Errorf("near was filled with the lie")
+	}
+}
+
+// TestFillStreams checks that a miss hands out the first bytes before the
+// blob is complete in near, and that a read that stops early or seeks
+// fills nothing while one read through fills near.
+func TestFillStreams(t *testing.T) {
+	ctx := t.Context()
+	far, near := memory.New(), memory.New()
+	c := cache.New(near, far)
+	data := castoretest.RandomBytes(9, 5<<20)
+	d, _, err := far.Blobs.Put(ctx, bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := c.Blobs.Open(ctx, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := make([]byte, 1000)
+	if _, err := io.ReadFull(r, first); err != nil || !bytes.Equal(first, data[:1000]) {
+		t.Fatalf("first bytes: %v", err)
+	}
+	if ok, _ := near.Blobs.Has(ctx, d); ok {
+		t.Errorf("near holds the blob before it was read through")
+	}
+	r.Close()
+	if ok, _ := near.Blobs.Has(ctx, d); ok {
+		t.Errorf("a read abandoned early filled near")
+	}
+	r, err = c.Blobs.Open(ctx, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pos, err := r.Seek(0, io.SeekCurrent); pos != 0 || err != nil {
+		t.Fatalf("Seek(0, current) = %d, %v", pos, err)
+	}
+	got, err := io.ReadAll(r)
+	r.Close()
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("read through: %v", err)
+	}
+	if ok, _ := near.Blobs.Has(ctx, d); !ok {
+		t.Errorf("a read through did not fill near")
 	}
 }
 
