@@ -77,6 +77,9 @@ type reState struct {
 	next int32 // -1 for none
 	alt  int32 // reOpAlt, reOpRepeat
 	arg  int32 // group (sub), set index (set), counter index (repeat)
+	// reOpStar: the set of bytes that can follow the loop (all bytes if
+	// what follows can match nothing).
+	follow int32
 }
 
 func (s *reState) hasAlt() bool { return s.op == reOpAlt || s.op == reOpRepeat || s.op == reOpStar }
@@ -690,8 +693,25 @@ func (c *reCompiler) finish(pattern string) *posixRegex {
 // computeFirst finds the bytes a match can start with, and whether a match
 // can be empty (treating ^ and $ as always true).
 func (re *posixRegex) computeFirst() {
+	re.first, re.nullable = re.firstFrom(re.start)
+	// What may follow a one-byte loop lets its search skip positions.
+	for i := range re.prog {
+		if re.prog[i].op == reOpStar {
+			set, nullable := re.firstFrom(re.prog[i].next)
+			if nullable {
+				set = reByteSet{^uint64(0), ^uint64(0), ^uint64(0), ^uint64(0)}
+			}
+			re.prog[i].follow = int32(len(re.sets))
+			re.sets = append(re.sets, set)
+		}
+	}
+}
+
+// firstFrom returns the bytes a match from state id can start with, and
+// whether it can match without consuming one (treating ^ and $ as true).
+func (re *posixRegex) firstFrom(id int32) (first reByteSet, nullable bool) {
 	seen := make([]bool, len(re.prog))
-	stack := []int32{re.start}
+	stack := []int32{id}
 	for len(stack) > 0 {
 		id := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
@@ -702,15 +722,16 @@ func (re *posixRegex) computeFirst() {
 		s := &re.prog[id]
 		switch s.op {
 		case reOpChar:
-			re.first.add(s.c)
+			first.add(s.c)
 		case reOpSet:
-			re.first.union(&re.sets[s.arg])
+			first.union(&re.sets[s.arg])
 		case reOpAccept:
-			re.nullable = true
+			nullable = true
 		case reOpAlt, reOpRepeat, reOpStar:
 			stack = append(stack, s.next, s.alt)
 		default:
 			stack = append(stack, s.next)
 		}
 	}
+	return first, nullable
 }

@@ -408,6 +408,12 @@ func (m *reMachine) run(budget int) (r reResult, ok bool) {
 						j++
 					}
 					steps += int(j-pos) / 8
+					// Positions the rest of the pattern cannot go on
+					// from are skipped.
+					follow := &re.sets[st.follow]
+					for j > pos && j < n && !follow.has(s[j]) {
+						j--
+					}
 					stack = append(stack, reFrame{pc: pc, pos: pos, a: j, flags: flags, sig: sig})
 					pc, pos = st.next, j
 				default:
@@ -474,6 +480,10 @@ func (m *reMachine) run(budget int) (r reResult, ok bool) {
 			case reOpStar:
 				if !r.found && f.a > f.pos {
 					f.a--
+					follow := &m.re.sets[st.follow]
+					for f.a > f.pos && !follow.has(s[f.a]) {
+						f.a--
+					}
 					steps++
 					pc, pos = st.next, f.a
 					break ascend
