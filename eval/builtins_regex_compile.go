@@ -32,9 +32,12 @@ package eval
 // states, so that patterns too large for it fail alike, with "memory limit
 // exceeded"), and builtins_regex_exec.go runs it with the same exploration
 // order and results. The search is written as an explicit-stack loop, not
-// recursion, so long inputs cannot overflow the Go stack, and it falls back
-// to memoising its results per (state, position) when a pattern makes the
-// plain search blow up, so no pattern takes exponential time.
+// recursion, so long inputs cannot overflow the Go stack (Nix's does past a
+// few hundred kilobytes), and it falls back to memoising its results per
+// (state, position, loop context) when a pattern makes the plain search
+// blow up, so ordinary patterns never take exponential time; only loops
+// nested in loops that all match nothing, on which Nix does not finish
+// either, end in an error ("too complex to match").
 
 import (
 	"errors"
