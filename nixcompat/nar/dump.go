@@ -173,7 +173,7 @@ func (d *Dumper) dump(ctx context.Context, w io.Writer, t tree, root string) err
 	}
 	// Room for the budget, and for the file the writer waits for, which
 	// may exceed it.
-	s.bufs.max = int(memory/chunkSize) + jobChunks + 1
+	s.bufs.max = memory + (jobChunks+1)*chunkSize
 	defer func() {
 		cancel()
 		s.budget.close()
@@ -341,13 +341,14 @@ func (s *dumpState) readJob(job *fileJob) bool {
 // readChunk reads the next n bytes of a file within the budget. ok is
 // false if the dump was abandoned.
 func (s *dumpState) readChunk(job *fileJob, f io.Reader, n int64) (buf []byte, ok bool, err error) {
-	// The budget counts buffers, whatever part of them is used.
-	if !s.budget.acquire(job, chunkSize) {
+	// The budget counts buffers, whatever part of them is used (see
+	// bufPool for their sizes).
+	if !s.budget.acquire(job, int64(bufCap(int(n)))) {
 		return nil, false, nil
 	}
 	buf = s.bufs.get(int(n))
 	if _, err := io.ReadFull(f, buf); err != nil {
-		s.budget.release(chunkSize)
+		s.budget.release(int64(cap(buf)))
 		s.bufs.put(buf)
 		return nil, true, readErr(job.fsPath, err)
 	}
@@ -428,7 +429,7 @@ func (s *dumpState) writeFile(nw *Writer, it item) error {
 		if len(c.data) > 0 {
 			_, err := nw.Write(c.data)
 			n := int64(len(c.data))
-			s.budget.release(chunkSize)
+			s.budget.release(int64(cap(c.data)))
 			s.bufs.put(c.data)
 			if err != nil {
 				return err
