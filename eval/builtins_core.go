@@ -75,7 +75,9 @@ func isKind(k Kind) func(Call) Value {
 func builtinTypeOf(c Call) Value { return Str(KindOf(c.Force(0)).String()) }
 
 func arithBuiltin(op byte) func(Call) Value {
-	return func(c Call) Value { return c.Ev.arith(op, c.Force(0), c.Force(1), c.Pos) }
+	// Nix's prim_add and the others force their arguments without a
+	// trace line of their own.
+	return func(c Call) Value { return c.Ev.arith(op, c.Ev.force(c.Args[0]), c.Ev.force(c.Args[1])) }
 }
 
 func builtinLessThan(c Call) Value {

@@ -403,7 +403,7 @@ compute:
 		bv = Int(bi)
 	}
 	ev.frames = append(ev.frames, frame{kind: frameBuiltin, pos: n.at, p: n.prim})
-	r := ev.arith(op, av, bv, n.at)
+	r := ev.arith(op, av, bv)
 	ev.frames = ev.frames[:h]
 	if i, ok := r.(Int); ok {
 		return int64(i), nil
@@ -453,25 +453,23 @@ type negNode struct {
 func (n *negNode) pos() syntax.Pos { return n.at }
 func (n *negNode) eval(ev *Evaluator, env *Env) Value {
 	ev.frames = append(ev.frames, frame{kind: frameBuiltin, pos: n.at, p: n.prim})
-	v := ev.arith('-', Int(0), n.x.eval(ev, env), n.at)
+	v := ev.arith('-', Int(0), n.x.eval(ev, env))
 	ev.frames = ev.frames[:len(ev.frames)-1]
 	return v
 }
 
-func arithWords(op byte) [3]string {
-	switch op {
-	case '+':
-		return [3]string{"addition", "adding", "+"}
-	case '-':
-		return [3]string{"subtraction", "subtracting", "-"}
-	case '*':
-		return [3]string{"multiplication", "multiplying", "*"}
-	}
-	return [3]string{"division", "dividing", "/"}
+// arithCtx holds the trace lines of builtins.add, sub, mul and div for
+// their operands, as Nix words them (the first operand of a float
+// multiplication really is "the first of the multiplication").
+var arithCtx = map[byte][3]string{
+	'+': {"while evaluating the first argument of the addition", "while evaluating the second argument of the addition", "while evaluating the first argument of the addition"},
+	'-': {"while evaluating the first argument of the subtraction", "while evaluating the second argument of the subtraction", "while evaluating the first argument of the subtraction"},
+	'*': {"while evaluating the first argument of the multiplication", "while evaluating the second argument of the multiplication", "while evaluating the first of the multiplication"},
+	'/': {"while evaluating the first operand of the division", "while evaluating the second operand of the division", "while evaluating the first operand of the division"},
 }
 
 // arith implements builtins.add, sub, mul and div on forced values.
-func (ev *Evaluator) arith(op byte, a, b Value, pos syntax.Pos) Value {
+func (ev *Evaluator) arith(op byte, a, b Value) Value {
 	if ia, ok := a.(Int); ok {
 		if ib, ok := b.(Int); ok {
 			switch op {
@@ -494,33 +492,40 @@ func (ev *Evaluator) arith(op byte, a, b Value, pos syntax.Pos) Value {
 			}
 		}
 	}
-	return ev.arithSlow(op, a, b, pos)
+	return ev.arithSlow(op, a, b)
 }
 
-// arithSlow is arith for floats, errors and overflow checks.
-func (ev *Evaluator) arithSlow(op byte, a, b Value, pos syntax.Pos) Value {
+// arithSlow is arith for floats, errors and overflow checks, with the
+// checks in the order of Nix's prim_add, prim_sub, prim_mul and prim_div;
+// its errors have no position, as theirs.
+func (ev *Evaluator) arithSlow(op byte, a, b Value) Value {
+	ctx := arithCtx[op]
 	fa, aFloat := a.(Float)
 	fb, bFloat := b.(Float)
 	ia, aInt := a.(Int)
 	ib, bInt := b.(Int)
+	want := func(what, ctx string, v Value) {
+		ev.pushFrame(frame{kind: frameMsg, p: ctx})
+		ev.typeError(syntax.NoPos, what, v)
+	}
 	if op == '/' {
 		if !bInt && !bFloat {
-			ev.raise(TypeError, pos, "expected a float but found %s: %s", showType(b), ev.errorValue(b))
+			want("a float", ctx[1], b)
 		}
 		if (bInt && ib == 0) || (bFloat && fb == 0) {
-			ev.raise(EvalError, pos, "division by zero")
+			ev.raise(EvalError, syntax.NoPos, "division by zero")
 		}
 	}
 	if aFloat || bFloat {
 		if !aFloat {
 			if !aInt {
-				ev.raise(TypeError, pos, "expected a float but found %s: %s", showType(a), ev.errorValue(a))
+				want("a float", ctx[2], a)
 			}
 			fa = Float(ia)
 		}
 		if !bFloat {
 			if !bInt {
-				ev.raise(TypeError, pos, "expected a float but found %s: %s", showType(b), ev.errorValue(b))
+				want("a float", ctx[1], b)
 			}
 			fb = Float(ib)
 		}
@@ -536,33 +541,37 @@ func (ev *Evaluator) arithSlow(op byte, a, b Value, pos syntax.Pos) Value {
 		}
 	}
 	if !aInt {
-		ev.raise(TypeError, pos, "expected an integer but found %s: %s", showType(a), ev.errorValue(a))
+		want("an integer", ctx[0], a)
 	}
 	if !bInt {
-		ev.raise(TypeError, pos, "expected an integer but found %s: %s", showType(b), ev.errorValue(b))
+		want("an integer", ctx[1], b)
 	}
 	var r Int
 	ok := true
+	var verb string
 	switch op {
 	case '+':
 		r = ia + ib
 		ok = (r > ia) == (ib > 0)
+		verb = "adding"
 	case '-':
 		r = ia - ib
 		ok = (r < ia) == (ib > 0)
+		verb = "subtracting"
 	case '*':
 		r = ia * ib
 		ok = ia == 0 || (r/ia == ib && !(ia == -1 && ib == math.MinInt64) && !(ib == -1 && ia == math.MinInt64))
+		verb = "multiplying"
 	default:
 		if ia == math.MinInt64 && ib == -1 {
 			ok = false
 		} else {
 			r = ia / ib
 		}
+		verb = "dividing"
 	}
 	if !ok {
-		words := arithWords(op)
-		ev.raise(EvalError, pos, "integer overflow in %s %d %s %d", words[1], ia, words[2], ib)
+		ev.raise(EvalError, syntax.NoPos, "integer overflow in %s %d %c %d", verb, ia, op, ib)
 	}
 	return r
 }
