@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"os"
 
 	"github.com/spf13/cobra"
 
@@ -57,6 +58,14 @@ serving them until they are closed.`,
 			})
 			if err != nil {
 				return err
+			}
+			if f := os.Getenv("GOVIX_CPUPROFILE"); f != "" {
+				// Profiles the server while mounted.
+				stop, err := startCPUProfile(f)
+				if err != nil {
+					return err
+				}
+				defer stop()
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "mounted %s on %s; interrupt to unmount\n", d, args[1])
 			srv.Wait()
