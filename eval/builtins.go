@@ -226,7 +226,9 @@ func (c Call) StringNoCtx(i int) string {
 // (more: also numbers, Booleans, null and lists, as toString does; copy:
 // paths are copied to the store).
 func (c Call) Coerce(i int, more, copy bool) (string, *Context) {
-	v := c.Force(i)
+	// Nix's coerceToString forces the value before its trace line
+	// applies.
+	v := c.Ev.force(c.Args[i])
 	c.argFrame(i)
 	s, ctx := c.Ev.coerceToString(c.Pos, v, "", more, copy, true)
 	c.Ev.popFrame()

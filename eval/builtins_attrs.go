@@ -139,7 +139,9 @@ func builtinMapAttrs(c Call) Value {
 	f := c.Args[0]
 	out := make([]Attr, a.Len())
 	for i, at := range a.all() {
-		out[i] = Attr{Name: at.Name, Pos: at.Pos, Value: &Thunk{env: appEnv, v: &app2Node{f: f, a: ev.symString(at.Name), b: at.Value}}}
+		// No position, as in Nix (unsafeGetAttrPos gives null; traces
+		// show none).
+		out[i] = Attr{Name: at.Name, Value: &Thunk{env: appEnv, v: &app2Node{f: f, a: ev.symString(at.Name), b: at.Value}}}
 	}
 	return flatAttrs(out)
 }

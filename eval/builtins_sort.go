@@ -3,6 +3,8 @@ package eval
 import (
 	"slices"
 	"strings"
+
+	"github.com/govix/govix/eval/syntax"
 )
 
 // builtins.sort: a stable sort that makes the same comparisons, in the
@@ -36,7 +38,7 @@ func builtinSort(c Call) Value {
 		const what = "while evaluating the ordering function passed to builtins.sort"
 		s := stableSorter{less: func(a, b Value) bool {
 			ev.pushFrame(frame{kind: frameMsg, p: what})
-			r := ev.lessThan(a, b, c.Pos)
+			r := ev.lessThan(a, b, syntax.NoPos)
 			ev.popFrame()
 			return r
 		}}

@@ -165,7 +165,6 @@ func (ev *Evaluator) callLambda(l *Lambda, arg Value, pos syntax.Pos) Value {
 // callCurried applies x: y: body to two arguments at once: the same two
 // calls as callLambda twice, without allocating the closure in between.
 func (ev *Evaluator) callCurried(l *Lambda, inner *lambdaNode, a, b Value, pos syntax.Pos) Value {
-	fn := l.fn
 	// The outer environment is kept only by the inner one.
 	var env, env2 *Env
 	if inner.noCapture {
@@ -175,12 +174,14 @@ func (ev *Evaluator) callCurried(l *Lambda, inner *lambdaNode, a, b Value, pos s
 		env = ev.newEnv1(l.env, a)
 		env2 = ev.newEnv1(env, b)
 	}
-	ev.frames = append(ev.frames, frame{kind: frameLambda, pos: pos, p: fn}, frame{kind: frameLambda, pos: pos, p: inner})
+	// The outer call only made the inner function, which cannot fail:
+	// errors come from the inner call alone, as in Nix.
+	ev.frames = append(ev.frames, frame{kind: frameLambda, pos: pos, p: inner})
 	if ev.cancelCheck++; ev.cancelCheck&0xffff == 0 {
 		ev.checkInterrupt()
 	}
 	v := inner.body.eval(ev, env2)
-	ev.frames = ev.frames[:len(ev.frames)-2]
+	ev.frames = ev.frames[:len(ev.frames)-1]
 	if inner.noCapture {
 		ev.releaseEnv1(env2)
 		ev.releaseEnv1(env)

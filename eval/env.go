@@ -138,9 +138,8 @@ func (ev *Evaluator) infiniteRecursion(t *Thunk, pos syntax.Pos) {
 		if e.t != t {
 			continue
 		}
-		if !pos.IsValid() {
-			pos = e.code.pos()
-		}
+		// Nix reports it where the thunk was forced again, if that
+		// force had a position (tryFixupBlackHolePos), else nowhere.
 		err := ev.newError(InfiniteRecursion, pos, "infinite recursion encountered")
 		if h := e.frames - (len(ev.frames) - len(err.frames)); h >= 0 && h <= len(err.frames) {
 			err.frames = append(err.frames[:h], append([]frame{{kind: frameRecursion}}, err.frames[h:]...)...)

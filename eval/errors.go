@@ -127,8 +127,9 @@ func (e *Error) Format(showTrace bool) string {
 					writeTrace(&b, fset, t, &count)
 				}
 			} else {
+				// Nix means to forget the frames seen here, but its
+				// printSkippedTracesMaybe clears a copy of the set.
 				fmt.Fprintf(&b, "\n(%d duplicate frames omitted)\n", len(skipped))
-				clear(seen)
 			}
 			skipped = skipped[:0]
 		}

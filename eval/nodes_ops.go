@@ -280,7 +280,8 @@ func (n *arithNode) eval(ev *Evaluator, env *Env) Value {
 		return v
 	}
 	// The comparisons are calls of __lessThan in Nix (a <= b is
-	// !(__lessThan b a)): the same evaluation order and trace lines.
+	// !(__lessThan b a)): the same evaluation order and trace lines, and
+	// errors without a position.
 	if a, ok := peek(n.a, env); ok {
 		if b, ok := peek(n.b, env); ok {
 			if x, ok := a.(Int); ok {
@@ -308,16 +309,16 @@ func (n *arithNode) eval(ev *Evaluator, env *Env) Value {
 	switch n.op {
 	case syntax.OpLess:
 		a := n.a.eval(ev, env)
-		r = ev.lessThan(a, n.b.eval(ev, env), n.at)
+		r = ev.lessThan(a, n.b.eval(ev, env), syntax.NoPos)
 	case syntax.OpGreater: // b < a
 		b := n.b.eval(ev, env)
-		r = ev.lessThan(b, n.a.eval(ev, env), n.at)
+		r = ev.lessThan(b, n.a.eval(ev, env), syntax.NoPos)
 	case syntax.OpLEq: // !(b < a)
 		b := n.b.eval(ev, env)
-		r = !ev.lessThan(b, n.a.eval(ev, env), n.at)
+		r = !ev.lessThan(b, n.a.eval(ev, env), syntax.NoPos)
 	default: // OpGEq: !(a < b)
 		a := n.a.eval(ev, env)
-		r = !ev.lessThan(a, n.b.eval(ev, env), n.at)
+		r = !ev.lessThan(a, n.b.eval(ev, env), syntax.NoPos)
 	}
 	ev.frames = ev.frames[:h]
 	return mkBool(r)
