@@ -194,14 +194,14 @@ type nopCloser struct{ *bytes.Reader }
 
 func (nopCloser) Close() error { return nil }
 
-// Put stores what r yields. A blob of more than one chunk, to a govix
-// server, is cut here into chunks as the server would cut it: the server
-// is asked which it lacks, only those are sent (each as a blob of its
-// own), and the blob is then named by its chunk list (which the server
-// checks against the blob's digest); so a large file that changed a
-// little costs the chunks that changed. Otherwise the bytes are streamed
-// whole. Either way the digest the server answers with must be that of
-// the bytes read.
+// Put stores what r yields. To a govix server, the blob is cut here into
+// chunks as the server would cut it and the server is asked which it
+// lacks: only those are sent (each as a blob of its own), and a blob of
+// more than one chunk is then named by its chunk list (which the server
+// checks against the blob's digest); so a file the server has costs a
+// question, and a large file that changed a little the chunks that
+// changed. To another server the bytes are streamed whole. Either way the
+// digest the server answers with must be that of the bytes read.
 func (b *BlobClient) Put(ctx context.Context, r io.Reader) (castore.Digest, uint64, error) {
 	if b.x.supports(ctx, extChunked) {
 		return b.putChunked(ctx, r)

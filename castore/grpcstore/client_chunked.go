@@ -25,7 +25,8 @@ type pendingChunk struct {
 
 // putChunked cuts r into chunks with castore's FastCDC parameters, sends
 // the chunks the server lacks a batch at a time, and names the blob by
-// them with PutChunked. A blob of one chunk is sent whole.
+// them with PutChunked. A blob of one chunk is sent whole if the server
+// lacks it.
 func (b *BlobClient) putChunked(ctx context.Context, r io.Reader) (castore.Digest, uint64, error) {
 	wp := b.windows.Get().(*[]byte)
 	defer b.windows.Put(wp)
@@ -58,7 +59,17 @@ func (b *BlobClient) putChunked(ctx context.Context, r io.Reader) (castore.Diges
 		n := b.chunker.Cut(buf[start:end])
 		data := buf[start : start+n]
 		if len(chunks) == 0 && eof && n == end-start {
-			// One chunk (maybe empty): the plain upload is as cheap.
+			// One chunk (maybe empty): sent whole, unless the server
+			// has it (a copy of a tree it holds costs a question per
+			// file, not its bytes).
+			d := castore.Sum(data)
+			missing, err := b.x.missing(ctx, []castore.Digest{d}, true)
+			if err != nil {
+				return castore.Digest{}, 0, err
+			}
+			if !missing[d] {
+				return d, uint64(n), nil
+			}
 			return b.putWhole(ctx, bytes.NewReader(data))
 		}
 		whole.Write(data)

@@ -59,6 +59,15 @@ terminal.`,
 			}
 			defer closeStore(s, &err)
 			opts := &fsio.Options{}
+			if ls == nil {
+				// A remote store: the stat cache (which file has which
+				// digest, whatever store holds it) lives in the default
+				// store, so that re-importing asks the remote store
+				// whether it has a blob instead of sending it.
+				if ls, err = openDefaultLocal(cmd); err == nil {
+					defer ls.Close()
+				}
+			}
 			if ls != nil {
 				if opts.StatCache, err = ls.KV(statCacheName); err != nil {
 					return err

@@ -78,3 +78,14 @@ func closeStore(s *castore.Store, err *error) {
 		*err = cerr
 	}
 }
+
+// openDefaultLocal opens the embedded store under govixHome(), whatever
+// --store says: for data kept beside any store, such as the import stat
+// cache.
+func openDefaultLocal(cmd *cobra.Command) (*local.Store, error) {
+	home, err := govixHome()
+	if err != nil {
+		return nil, err
+	}
+	return local.Open(cmd.Context(), filepath.Join(home, "store"), nil)
+}
