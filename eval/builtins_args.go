@@ -150,7 +150,7 @@ func isBuiltin(v Value, name string) bool {
 // operation), inside what was there before, which is where Nix's
 // addTrace in a catch block at that level puts them.
 func (e *Error) insertTrace(h int, msgs ...string) {
-	h = min(h, len(e.frames))
+	h = min(max(h-e.base, 0), len(e.frames))
 	ins := make([]frame, len(msgs))
 	for i, m := range msgs {
 		ins[i] = frame{kind: frameMsg, p: m}

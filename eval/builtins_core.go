@@ -126,7 +126,7 @@ func (ev *Evaluator) tryForce(v Value) (r Value, ok bool) {
 			if !isErr || !e.Kind.Catchable() {
 				panic(x)
 			}
-			ev.restore(saved, e)
+			ev.caught(saved, e)
 			r, ok = nil, false
 		}
 	}()

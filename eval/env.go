@@ -117,8 +117,9 @@ func (ev *Evaluator) forceThunkAt(t *Thunk, pos syntax.Pos) Value {
 func (ev *Evaluator) unwindForcing(height int, err *Error) {
 	for i := len(ev.forcing) - 1; i >= height; i-- {
 		e := ev.forcing[i]
-		if err == nil || err.Kind == Interrupted {
-			// Restore the code: forcing again evaluates again.
+		if _, failed := e.code.(*failedNode); failed || err == nil || err.Kind == Interrupted {
+			// Restore the code: forcing again evaluates again, or
+			// raises the error it failed with the first time.
 			e.t.v = e.code
 		} else {
 			e.t.v = &failedNode{err: err, at: e.code.pos()}

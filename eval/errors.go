@@ -42,6 +42,10 @@ type Error struct {
 	frames     []frame // outermost first
 	ev         *Evaluator
 	extraTrace []TraceEntry // added after the fact by AddTrace (innermost first)
+	// base is the height of the trace stack that frames[0] was at (frames
+	// below it are left out of very deep traces); caughtAt is the height
+	// where the error was caught (tryEval, the API boundary).
+	base, caughtAt int
 }
 
 // TraceEntry is one line of an error's trace.
@@ -88,7 +92,7 @@ func (e *Error) trace(showTrace bool) []TraceEntry {
 // insertTraceAlways is insertTrace for lines shown even in truncated
 // traces.
 func (e *Error) insertTraceAlways(h int, msgs ...string) {
-	h = min(h, len(e.frames))
+	h = min(max(h-e.base, 0), len(e.frames))
 	ins := make([]frame, len(msgs))
 	for i, m := range msgs {
 		ins[i] = frame{kind: frameMsgAlways, p: m}
@@ -342,7 +346,30 @@ func (ev *Evaluator) newError(kind ErrorKind, pos syntax.Pos, msg string) *Error
 	if len(fr) > maxSavedFrames {
 		fr = fr[len(fr)-maxSavedFrames:]
 	}
-	return &Error{Kind: kind, Msg: msg, Pos: pos, frames: append([]frame(nil), fr...), ev: ev}
+	return &Error{Kind: kind, Msg: msg, Pos: pos, frames: append([]frame(nil), fr...), ev: ev, base: len(ev.frames) - len(fr)}
+}
+
+// reraise returns the error a thunk that failed with err raises when it is
+// forced again. Nix keeps the exception as it was when it was caught (the
+// trace lines added on the way out to the catch included) and throws a
+// copy, so what is added to the trace now does not show in later forces:
+// the copy's trace is the current stack with the part of err's trace that
+// was inside the catch on top.
+func (ev *Evaluator) reraise(err *Error) *Error {
+	e := *err
+	inner := err.frames[min(max(err.caughtAt-err.base, 0), len(err.frames)):]
+	fr := ev.frames
+	if len(fr)+len(inner) > maxSavedFrames {
+		fr = fr[max(len(fr)+len(inner)-maxSavedFrames, 0):]
+		inner = inner[max(len(inner)-maxSavedFrames, 0):]
+	}
+	e.frames = make([]frame, 0, len(fr)+len(inner))
+	e.frames = append(append(e.frames, fr...), inner...)
+	e.base = len(ev.frames) - len(fr)
+	e.caughtAt = 0
+	e.extraTrace = append([]TraceEntry(nil), err.extraTrace...)
+	e.Suggestions = append([]string(nil), err.Suggestions...)
+	return &e
 }
 
 // raise panics with an error; the evaluator recovers it where errors are
@@ -376,6 +403,15 @@ type savedState struct {
 
 func (ev *Evaluator) save() savedState {
 	return savedState{len(ev.frames), len(ev.forcing), len(ev.args), ev.callDepth}
+}
+
+// caught is restore where err is caught for good (not rethrown): thunks
+// that failed with it remember it as it is now.
+func (ev *Evaluator) caught(s savedState, err *Error) {
+	if err != nil {
+		err.caughtAt = s.frames
+	}
+	ev.restore(s, err)
 }
 
 // restore resets the stacks after recovering err (nil for a non-Nix panic).

@@ -188,7 +188,7 @@ func (ev *Evaluator) run(ctx context.Context, f func()) (err error) {
 		if !ok {
 			e = &Error{Kind: InternalError, Msg: fmt.Sprintf("internal error: %v\n%s", r, debug.Stack()), ev: ev}
 		}
-		ev.restore(saved, e)
+		ev.caught(saved, e)
 		err = e
 	}()
 	f()

@@ -400,7 +400,7 @@ func (n *blackholeNode) eval(ev *Evaluator, env *Env) Value {
 }
 
 // failedNode is the code of a thunk whose evaluation failed: forcing it
-// again raises the same error.
+// again raises the same error (a copy of it, see Evaluator.reraise).
 type failedNode struct {
 	err *Error
 	at  syntax.Pos
@@ -408,7 +408,7 @@ type failedNode struct {
 
 func (n *failedNode) pos() syntax.Pos { return n.at }
 func (n *failedNode) eval(ev *Evaluator, env *Env) Value {
-	panic(n.err)
+	panic(ev.reraise(n.err))
 }
 
 // appNode is the code of a thunk applying a function to an argument

@@ -264,7 +264,7 @@ func (p *printer) tryForce(v Value) (msg string, failed bool) {
 			if !ok || e.Kind == StackOverflow || e.Kind == Interrupted {
 				panic(x)
 			}
-			ev.restore(saved, e)
+			ev.caught(saved, e)
 			msg, failed = e.Msg, true
 		}
 	}()
