@@ -17,13 +17,18 @@
 # Timings are medians of RUNS runs (default 3), the two sides taking turns,
 # each with a fresh destination and a fresh Nix cache directory (Nix
 # remembers what a binary cache holds). On a shared, busy machine the
-# timings swing by 2x from run to run: raise RUNS there.
+# timings swing by 2x from run to run: raise RUNS there, or set BENCH_RT=1
+# (as root) to run Nix, curl and the bridge at a real-time priority (chrt
+# -f 10), which measures what an idle machine would show (as
+# bench/castore-fuse.sh does).
 #
 #   bench/store.sh [TREE]        (default: $(go env GOROOT))
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tree=${1:-$(go env GOROOT)}
 runs=${RUNS:-3}
+rt=
+if [ "${BENCH_RT:-}" = 1 ]; then rt="chrt -f 10"; fi
 tmp=$(mktemp -d -p "${TMPDIR:-/tmp}" govix-store-bench.XXXXXX)
 pids=()
 cleanup() {
@@ -39,7 +44,7 @@ govix="$tmp/govix"
 export NIX_CONFIG="experimental-features = nix-command"
 median() { sort -n "$1" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 ratio() { echo "$1 $2" | awk '{printf "%.2f", $1/$2}'; }
-secs() { local t0 t1; t0=$(date +%s.%N); "$@" >/dev/null 2>"$tmp/err" || { cat "$tmp/err" >&2; return 1; }; t1=$(date +%s.%N); echo "$t0 $t1" | awk '{printf "%.3f\n", $2-$1}'; }
+secs() { local t0 t1; t0=$(date +%s.%N); $rt "$@" >/dev/null 2>"$tmp/err" || { cat "$tmp/err" >&2; return 1; }; t1=$(date +%s.%N); echo "$t0 $t1" | awk '{printf "%.3f\n", $2-$1}'; }
 freshnix() { export HOME="$tmp/home-$1" XDG_CACHE_HOME="$tmp/home-$1/.cache"; mkdir -p "$HOME"; }
 freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
@@ -47,7 +52,7 @@ freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0
 bridge() {
 	local port
 	port=$(freeport)
-	"$govix" --store "local://$1" nar-bridge --listen "127.0.0.1:$port" 2>"$tmp/bridge.log" &
+	$rt "$govix" --store "local://$1" nar-bridge --listen "127.0.0.1:$port" 2>"$tmp/bridge.log" &
 	pids+=($!)
 	bridge_pid=$!
 	bridge_url="http://127.0.0.1:$port"
@@ -97,7 +102,7 @@ hash1=$(basename "$p1")
 url=$(curl -sf "$bridge_url/${hash1:0:32}.narinfo" | sed -n 's/^URL: //p')
 : >"$tmp/t.get"
 for i in $(seq $((runs * 2))); do
-	curl -sf -o /dev/null -w '%{size_download} %{time_total}\n' "$bridge_url/$url" | awk '{printf "%.3f\n", $1/$2/1e9}' >>"$tmp/t.get"
+	$rt curl -sf -o /dev/null -w '%{size_download} %{time_total}\n' "$bridge_url/$url" | awk '{printf "%.3f\n", $1/$2/1e9}' >>"$tmp/t.get"
 done
 printf '%-52s %7.2f GB/s (target >= 1; median of %d GETs)\n' "GET whole NAR from the warm store (curl)" "$(median "$tmp/t.get")" $((runs * 2))
 : >"$tmp/t.from.file"
