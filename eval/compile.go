@@ -409,9 +409,7 @@ func (c *compiler) str(e *syntax.String, s *scope) node {
 		}
 	}
 	n := &interpNode{at: e.At}
-	for _, p := range e.Parts {
-		n.parts = append(n.parts, c.expr(p, s, ""))
-	}
+	n.parts, n.partAt = c.interpParts(e.Parts, e.Interp, s)
 	return n
 }
 
@@ -438,10 +436,26 @@ func (c *compiler) path(e *syntax.Path, s *scope) node {
 		return &constNode{at: e.At, v: Path(canonPath(abs))}
 	}
 	n := &pathInterpNode{at: e.At, start: abs}
-	for _, p := range e.Parts[1:] {
-		n.parts = append(n.parts, c.expr(p, s, ""))
-	}
+	n.parts, n.partAt = c.interpParts(e.Parts[1:], e.Interp, s)
 	return n
+}
+
+// interpParts compiles the parts of a string or path with
+// interpolations, and gives each its position as Nix records it: where
+// its ${ is for an interpolation (interp holds those in order).
+func (c *compiler) interpParts(parts []syntax.Expr, interp []syntax.Pos, s *scope) ([]node, []syntax.Pos) {
+	nodes := make([]node, len(parts))
+	at := make([]syntax.Pos, len(parts))
+	k := 0
+	for i, p := range parts {
+		nodes[i] = c.expr(p, s, "")
+		at[i] = nodes[i].pos()
+		if _, lit := p.(*syntax.Lit); !lit && k < len(interp) {
+			at[i] = interp[k]
+			k++
+		}
+	}
+	return nodes, at
 }
 
 // searchPath compiles <a/b> as Nix does: __findFile __nixPath "a/b".

@@ -207,15 +207,16 @@ func (ev *Evaluator) addValues(n *addNode, a, b Value) Value {
 // interpNode is a string with interpolations: "a${b}c" (Nix's
 // ExprConcatStrings with forceString).
 type interpNode struct {
-	at    syntax.Pos
-	parts []node
+	at     syntax.Pos
+	parts  []node
+	partAt []syntax.Pos // where each part is (an interpolation's ${)
 }
 
 func (n *interpNode) pos() syntax.Pos { return n.at }
 func (n *interpNode) eval(ev *Evaluator, env *Env) Value {
 	var b strings.Builder
 	var ctx *Context
-	for _, p := range n.parts {
+	for i, p := range n.parts {
 		if c, ok := p.(*constNode); ok {
 			if s, ok := c.v.(*String); ok {
 				b.WriteString(s.s)
@@ -228,7 +229,7 @@ func (n *interpNode) eval(ev *Evaluator, env *Env) Value {
 			ctx = mergeContext(ctx, s.ctx)
 			continue
 		}
-		s, c := ev.coerceToString(p.pos(), v, "while evaluating a path segment", false, true, true)
+		s, c := ev.coerceToString(n.partAt[i], v, "while evaluating a path segment", false, true, true)
 		b.WriteString(s)
 		ctx = mergeContext(ctx, c)
 		ev.checkStringSize(b.Len())
@@ -240,18 +241,19 @@ func (n *interpNode) eval(ev *Evaluator, env *Env) Value {
 // part is the literal start, already made absolute (keeping a trailing
 // slash); the result is canonicalised.
 type pathInterpNode struct {
-	at    syntax.Pos
-	start string
-	parts []node
+	at     syntax.Pos
+	start  string
+	parts  []node
+	partAt []syntax.Pos // as interpNode's
 }
 
 func (n *pathInterpNode) pos() syntax.Pos { return n.at }
 func (n *pathInterpNode) eval(ev *Evaluator, env *Env) Value {
 	var b strings.Builder
 	b.WriteString(n.start)
-	for _, p := range n.parts {
-		v := p.eval(ev, env)
-		s, ctx := ev.coerceToString(p.pos(), v, "while evaluating a path segment", false, false, true)
+	for i, p := range n.parts {
+		v := ev.evalOperand(p, env)
+		s, ctx := ev.coerceToString(n.partAt[i], v, "while evaluating a path segment", false, false, true)
 		if ctx != nil {
 			ev.raise(EvalError, n.at, "a string that refers to a store path cannot be appended to a path")
 		}

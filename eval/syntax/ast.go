@@ -61,6 +61,9 @@ type String struct {
 	At       Pos
 	Indented bool
 	Parts    []Expr
+	// Interp holds where the ${ of each interpolation is, in order (Nix
+	// reports errors in coercing an interpolated value there).
+	Interp []Pos
 }
 
 // ConstantString returns the value of a string without interpolation.
@@ -108,6 +111,8 @@ type Path struct {
 	At    Pos
 	Kind  PathKind
 	Parts []Expr
+	// Interp holds where the ${ of each interpolation is, as in String.
+	Interp []Pos
 }
 
 // SearchPath is a <nixpkgs/lib>-style lookup; Path is the text between the

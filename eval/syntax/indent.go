@@ -64,6 +64,7 @@ func (p *parser) stripIndentation(start int, es []indPart) *String {
 			atStartOfLine = false
 			curDropped = 0
 			s.Parts = append(s.Parts, e.expr)
+			s.Interp = append(s.Interp, p.pos(e.off))
 			continue
 		}
 		buf = buf[:0]

@@ -740,6 +740,7 @@ func (p *parser) parsePath() Expr {
 			p.consume()
 			return path
 		case tDOLLARCURLY:
+			path.Interp = append(path.Interp, p.pos(p.sc.start))
 			p.consume()
 			e := p.parseExpr()
 			p.expect(tRBRACE)
@@ -775,6 +776,7 @@ func (p *parser) parseString(start int) *String {
 				s.Parts = append(s.Parts, lit)
 			}
 		case tDOLLARCURLY:
+			s.Interp = append(s.Interp, p.pos(p.sc.start))
 			p.consume()
 			e := p.parseExpr()
 			p.expect(tRBRACE)
