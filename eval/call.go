@@ -29,7 +29,7 @@ func (n *callNode) eval(ev *Evaluator, env *Env) Value {
 
 // call1 applies the forced function f to one argument.
 func (ev *Evaluator) call1(f Value, arg Value, pos syntax.Pos) Value {
-	if ev.callDepth >= ev.maxCallDepth {
+	if ev.callDepth > ev.maxCallDepth {
 		ev.stackOverflow(pos)
 	}
 	ev.callDepth++
@@ -53,7 +53,7 @@ func (ev *Evaluator) call1(f Value, arg Value, pos syntax.Pos) Value {
 
 // callStack applies f to the arguments ev.args[base:], which it pops.
 func (ev *Evaluator) callStack(f Value, base int, pos syntax.Pos) Value {
-	if ev.callDepth >= ev.maxCallDepth {
+	if ev.callDepth > ev.maxCallDepth {
 		ev.stackOverflow(pos)
 	}
 	ev.callDepth++

@@ -26,19 +26,24 @@ func (ev *Evaluator) coerceToString(pos syntax.Pos, v Value, ctx string, coerceM
 		return x.s, x.ctx
 	case Path:
 		if copyToStore {
-			sp := ev.copyPathToStore(pos, string(x))
+			sp := ev.copyPathToStore(string(x))
 			return sp, NewContext(sp)
 		}
 		return string(x), nil
 	case *Attrs:
+		h, depth := len(ev.frames), ev.callDepth
 		peeled, _ := ev.peel(pos, x, false)
-		if _, ok := peeled.(*Attrs); !ok {
-			ev.enterDeep(pos)
-			s, c := ev.coerceToString(pos, peeled, ctx, coerceMore, copyToStore, true)
-			ev.leaveDeep()
-			return s, c
+		if _, ok := peeled.(*Attrs); ok {
+			if ctx != "" {
+				ev.pushFrame(frame{kind: frameMsg, pos: pos, p: ctx})
+			}
+			ev.raise(TypeError, syntax.NoPos, "cannot coerce %s to a string: %s", showType(peeled), ev.errorValue(peeled))
 		}
-		v = peeled
+		ev.enterDeep(pos)
+		s, c := ev.coerceToString(pos, peeled, ctx, coerceMore, copyToStore, true)
+		ev.frames = ev.frames[:h]
+		ev.callDepth = depth
+		return s, c
 	}
 	if coerceMore {
 		switch x := v.(type) {
@@ -83,9 +88,15 @@ func (ev *Evaluator) coerceToString(pos syntax.Pos, v Value, ctx string, coerceM
 // as Nix's peelToStringOutPath does. cameThrough reports whether a
 // __toString was called; with check, a __toString result that is not a
 // string or path is an error.
+//
+// Nix's peel calls its caller back inside the trace lines of the
+// unwrapping ("while using the `outPath` attribute"), so peel leaves them
+// on the trace stack, with one level of call depth for each: the caller
+// restores both (to what they were before the call) when it is done with
+// the peeled value.
 func (ev *Evaluator) peel(pos syntax.Pos, v Value, check bool) (peeled Value, cameThrough bool) {
-	for depth := 0; ; depth++ {
-		v = ev.force(v)
+	for {
+		v = ev.forceAt(v, pos)
 		a, ok := v.(*Attrs)
 		if !ok {
 			if check && cameThrough {
@@ -97,18 +108,21 @@ func (ev *Evaluator) peel(pos syntax.Pos, v Value, check bool) (peeled Value, ca
 			}
 			return v, cameThrough
 		}
-		if depth > ev.maxCallDepth {
-			ev.stackOverflow(pos)
-		}
 		if f := a.get(ev.symbols, ev.s.toString); f != nil {
 			ev.pushFrame(frame{kind: frameMsg, pos: f.Pos, p: "while calling the `__toString` attribute"})
 			v = ev.apply(f.Value, f.Pos, a)
 			ev.popFrame()
 			cameThrough = true
+			ev.pushFrame(frame{kind: frameToStringResult, pos: f.Pos, p: v})
+			ev.enterDeep(pos)
+			pos = f.Pos
 			continue
 		}
 		if o := a.get(ev.symbols, ev.s.outPath); o != nil {
-			v = o.Value
+			ev.pushFrame(frame{kind: frameOutPath, pos: o.Pos, p: o.Value})
+			v = ev.forceAt(o.Value, o.Pos)
+			ev.enterDeep(pos)
+			pos = o.Pos
 			continue
 		}
 		if check && cameThrough {
@@ -119,26 +133,27 @@ func (ev *Evaluator) peel(pos syntax.Pos, v Value, check bool) (peeled Value, ca
 }
 
 // copyPathToStore copies a source path into the store through the Store
-// hook and returns the store path.
-func (ev *Evaluator) copyPathToStore(pos syntax.Pos, path string) string {
+// hook and returns the store path. Its errors have no position, as
+// Nix's.
+func (ev *Evaluator) copyPathToStore(path string) string {
 	if strings.HasSuffix(path, ".drv") {
-		ev.raise(EvalError, pos, "file names are not allowed to end in '.drv'")
+		ev.raise(EvalError, syntax.NoPos, "file names are not allowed to end in '.drv'")
 	}
 	if sp, ok := ev.copied[path]; ok {
 		return sp
 	}
 	if _, err := ev.io.Lstat(ev.ctx, path); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			ev.raise(EvalError, pos, "path '%s' does not exist", path)
+			ev.raise(EvalError, syntax.NoPos, "path '%s' does not exist", path)
 		}
-		ev.raise(EvalError, pos, "cannot read '%s': %v", path, unwrapPathError(err))
+		ev.raise(EvalError, syntax.NoPos, "cannot read '%s': %v", path, unwrapPathError(err))
 	}
 	if ev.store == nil {
-		ev.raise(EvalError, pos, "cannot copy path '%s' to the store: %s", path, errNoStore)
+		ev.raise(EvalError, syntax.NoPos, "cannot copy path '%s' to the store: %s", path, errNoStore)
 	}
 	sp, err := ev.store.CopyPathToStore(ev.ctx, path)
 	if err != nil {
-		ev.raise(EvalError, pos, "copying path '%s' to the store: %v", path, err)
+		ev.raise(EvalError, syntax.NoPos, "copying path '%s' to the store: %v", path, err)
 	}
 	ev.copied[path] = sp
 	return sp
@@ -147,9 +162,20 @@ func (ev *Evaluator) copyPathToStore(pos syntax.Pos, path string) string {
 // coerceToPath converts a value to an absolute path (builtins that take
 // paths accept strings too).
 func (ev *Evaluator) coerceToPath(pos syntax.Pos, v Value, ctx string) (string, *Context) {
-	v = ev.force(v)
+	v = ev.forceAt(v, pos)
 	if p, ok := v.(Path); ok {
 		return string(p), nil
+	}
+	h, depth := len(ev.frames), ev.callDepth
+	if a, ok := v.(*Attrs); ok {
+		// As Nix's coerceToPath: the checks below are inside the trace
+		// lines of the unwrapping.
+		v, _ = ev.peel(pos, a, false)
+		if p, ok := v.(Path); ok {
+			ev.frames = ev.frames[:h]
+			ev.callDepth = depth
+			return string(p), nil
+		}
 	}
 	s, c := ev.coerceToString(pos, v, ctx, false, false, true)
 	if s == "" || s[0] != '/' {
@@ -158,6 +184,8 @@ func (ev *Evaluator) coerceToPath(pos syntax.Pos, v Value, ctx string) (string, 
 		}
 		ev.raise(EvalError, syntax.NoPos, "string '%s' doesn't represent an absolute path", s)
 	}
+	ev.frames = ev.frames[:h]
+	ev.callDepth = depth
 	return canonPath(s), c
 }
 

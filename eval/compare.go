@@ -107,7 +107,7 @@ func (ev *Evaluator) eqElems(a, b Value, pos syntax.Pos) bool {
 // enterDeep and leaveDeep bound the recursion of deep operations
 // (comparison, deepSeq, printing) by max-call-depth, as Nix does.
 func (ev *Evaluator) enterDeep(pos syntax.Pos) {
-	if ev.callDepth >= ev.maxCallDepth {
+	if ev.callDepth > ev.maxCallDepth {
 		ev.stackOverflow(pos)
 	}
 	ev.callDepth++

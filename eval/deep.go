@@ -5,12 +5,13 @@ import "github.com/govix/govix/eval/syntax"
 // forceDeep evaluates v and everything inside it (deepSeq, --strict).
 // Sets and lists already visited are skipped, so cyclic values end.
 func (ev *Evaluator) forceDeep(v Value) {
-	ev.forceDeepRec(v, map[any]struct{}{}, syntax.NoPos)
+	ev.forceDeepRec(v, map[any]struct{}{})
 }
 
-func (ev *Evaluator) forceDeepRec(v Value, seen map[any]struct{}, pos syntax.Pos) {
+func (ev *Evaluator) forceDeepRec(v Value, seen map[any]struct{}) {
+	pos := determinePos(v, syntax.NoPos)
 	ev.enterDeep(pos)
-	v = ev.force(v)
+	v = ev.forceAt(v, pos)
 	switch x := v.(type) {
 	case *Attrs:
 		if _, ok := seen[x]; ok || x.Len() == 0 {
@@ -26,7 +27,7 @@ func (ev *Evaluator) forceDeepRec(v Value, seen map[any]struct{}, pos syntax.Pos
 				}
 			}
 			ev.pushFrame(frame{kind: frameAttr, pos: a.Pos, n: int(a.Name)})
-			ev.forceDeepRec(a.Value, seen, a.Pos)
+			ev.forceDeepRec(a.Value, seen)
 			ev.popFrame()
 		}
 	case *List:
@@ -36,7 +37,7 @@ func (ev *Evaluator) forceDeepRec(v Value, seen map[any]struct{}, pos syntax.Pos
 		seen[x] = struct{}{}
 		for i, e := range x.elems {
 			ev.pushFrame(frame{kind: frameListIndex, n: i})
-			ev.forceDeepRec(e, seen, pos)
+			ev.forceDeepRec(e, seen)
 			ev.popFrame()
 		}
 	}

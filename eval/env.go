@@ -70,7 +70,8 @@ type forcingEntry struct {
 	t      *Thunk
 	code   node
 	env    *Env
-	frames int // height of the trace stack when it started
+	frames int32      // height of the trace stack when it started
+	pos    syntax.Pos // where it is forced (the call site of an application)
 }
 
 // force evaluates v to weak head normal form: if it is a thunk, its value.
@@ -88,6 +89,45 @@ func (ev *Evaluator) force(v Value) Value {
 
 func (ev *Evaluator) forceThunk(t *Thunk) Value { return ev.forceThunkAt(t, syntax.NoPos) }
 
+// forceAt is force for code at pos (Nix's forceValue with a position).
+func (ev *Evaluator) forceAt(v Value, pos syntax.Pos) Value {
+	if t, ok := v.(*Thunk); ok {
+		if t.env == nil {
+			return t.v
+		}
+		return ev.forceThunkAt(t, pos)
+	}
+	return v
+}
+
+// determinePos is Nix's Value::determinePos: the position of a function,
+// or of the function an application applies, else fallback. (Sets have
+// no position here.)
+func determinePos(v Value, fallback syntax.Pos) syntax.Pos {
+	for {
+		switch x := v.(type) {
+		case *Lambda:
+			return x.fn.at
+		case *Thunk:
+			if x.env == nil {
+				v = x.v
+				continue
+			}
+			switch c := x.v.(type) {
+			case *callBodyNode:
+				return c.fn.at
+			case *appNode:
+				v = c.f
+				continue
+			case *app2Node:
+				v = c.f
+				continue
+			}
+		}
+		return fallback
+	}
+}
+
 // forceThunkAt forces t for code at pos (where an infinite recursion is
 // reported).
 func (ev *Evaluator) forceThunkAt(t *Thunk, pos syntax.Pos) Value {
@@ -103,13 +143,23 @@ func (ev *Evaluator) forceThunkAt(t *Thunk, pos syntax.Pos) Value {
 	if len(ev.forcing) >= ev.maxForceDepth {
 		ev.stackOverflow(code.pos())
 	}
-	ev.forcing = append(ev.forcing, forcingEntry{t: t, code: code, env: env, frames: len(ev.frames)})
+	ev.forcing = append(ev.forcing, forcingEntry{t: t, code: code, env: env, frames: int32(len(ev.frames)), pos: pos})
 	t.v = theBlackhole
 	v := code.eval(ev, env)
 	ev.forcing = ev.forcing[:len(ev.forcing)-1]
 	t.v = v
 	t.env = nil
 	return v
+}
+
+// forcePos is where the thunk being forced is forced: Nix's forceValue
+// calls the function of an application there (the call site in traces and
+// stack overflow errors).
+func (ev *Evaluator) forcePos() syntax.Pos {
+	if n := len(ev.forcing); n > 0 {
+		return ev.forcing[n-1].pos
+	}
+	return syntax.NoPos
 }
 
 // unwindForcing is called when an error unwinds past thunks being forced:
@@ -142,7 +192,7 @@ func (ev *Evaluator) infiniteRecursion(t *Thunk, pos syntax.Pos) {
 		// Nix reports it where the thunk was forced again, if that
 		// force had a position (tryFixupBlackHolePos), else nowhere.
 		err := ev.newError(InfiniteRecursion, pos, "infinite recursion encountered")
-		if h := e.frames - (len(ev.frames) - len(err.frames)); h >= 0 && h <= len(err.frames) {
+		if h := int(e.frames) - (len(ev.frames) - len(err.frames)); h >= 0 && h <= len(err.frames) {
 			err.frames = append(err.frames[:h], append([]frame{{kind: frameRecursion}}, err.frames[h:]...)...)
 		}
 		panic(err)

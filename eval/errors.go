@@ -255,19 +255,21 @@ func (ev *Evaluator) formatMessage(prefix, msg string, pos syntax.Pos) string {
 type frameKind uint8
 
 const (
-	frameLambda    frameKind = iota // calling a lambda: pos is the call site
-	frameBuiltin                    // calling a builtin: pos is the call site
-	frameArg                        // forcing argument n of a builtin
-	frameMsg                        // a fixed message at a position
-	frameAttr                       // evaluating an attribute (deepSeq, printing)
-	frameFunctor                    // calling a functor
-	frameImport                     // evaluating a file
-	frameCallSite                   // "from call site" alone
-	frameListIndex                  // evaluating a list element
-	frameAttrJSON                   // evaluating attribute (toJSON wording)
-	frameSelect                     // forcing a selected attribute: n >= 0 "while evaluating the attribute", n < 0 "from the definition of"
-	frameRecursion                  // where the infinite recursion starts
-	frameMsgAlways                  // a message shown even in truncated traces
+	frameLambda         frameKind = iota // calling a lambda: pos is the call site
+	frameBuiltin                         // calling a builtin: pos is the call site
+	frameArg                             // forcing argument n of a builtin
+	frameMsg                             // a fixed message at a position
+	frameAttr                            // evaluating an attribute (deepSeq, printing)
+	frameFunctor                         // calling a functor
+	frameImport                          // evaluating a file
+	frameCallSite                        // "from call site" alone
+	frameListIndex                       // evaluating a list element
+	frameAttrJSON                        // evaluating attribute (toJSON wording)
+	frameSelect                          // forcing a selected attribute: n >= 0 "while evaluating the attribute", n < 0 "from the definition of"
+	frameRecursion                       // where the infinite recursion starts
+	frameMsgAlways                       // a message shown even in truncated traces
+	frameToStringResult                  // using what __toString returned (p)
+	frameOutPath                         // evaluating or using an outPath attribute (p: its value)
 )
 
 // frame is one entry of the evaluator's trace stack. Frames are pushed and
@@ -323,6 +325,10 @@ func (f *frame) entries(ev *Evaluator) []TraceEntry {
 			return []TraceEntry{{Pos: f.pos, Msg: "while evaluating the attribute '" + ev.showSelectPath(f.p, f.n) + "'"}}
 		}
 		return []TraceEntry{{Pos: f.pos, Msg: "from the definition of '" + ev.showSelectPath(f.p, -1-f.n) + "'"}}
+	case frameToStringResult:
+		return []TraceEntry{{Pos: f.pos, Msg: "while " + usingOrEvaluating(f.p) + " the result of the `__toString` attribute"}}
+	case frameOutPath:
+		return []TraceEntry{{Pos: f.pos, Msg: "while " + usingOrEvaluating(f.p) + " the `outPath` attribute"}}
 	case frameRecursion:
 		return []TraceEntry{{Msg: "entering the infinite recursion"}}
 	case frameAttrJSON:
@@ -335,6 +341,15 @@ func (f *frame) entries(ev *Evaluator) []TraceEntry {
 		return []TraceEntry{{Msg: "while evaluating the file '" + f.p.(string) + "':"}}
 	}
 	return nil
+}
+
+// usingOrEvaluating is Nix's WhileTryingToUse: "using" a value that was
+// evaluated, "evaluating" one whose evaluation failed.
+func usingOrEvaluating(v any) string {
+	if t, ok := v.(*Thunk); ok && t.env != nil {
+		return "evaluating"
+	}
+	return "using"
 }
 
 // maxSavedFrames bounds how much of the trace stack an error copies.

@@ -322,11 +322,12 @@ type callBodyNode struct {
 
 func (n *callBodyNode) pos() syntax.Pos { return n.fn.at }
 func (n *callBodyNode) eval(ev *Evaluator, env *Env) Value {
-	if ev.callDepth >= ev.maxCallDepth {
-		ev.stackOverflow(n.fn.at)
+	pos := ev.forcePos()
+	if ev.callDepth > ev.maxCallDepth {
+		ev.stackOverflow(pos)
 	}
 	ev.callDepth++
-	ev.frames = append(ev.frames, frame{kind: frameLambda, p: n.fn})
+	ev.frames = append(ev.frames, frame{kind: frameLambda, pos: pos, p: n.fn})
 	v := n.fn.body.eval(ev, env)
 	ev.frames = ev.frames[:len(ev.frames)-1]
 	ev.callDepth--
@@ -419,7 +420,8 @@ type appNode struct {
 
 func (n *appNode) pos() syntax.Pos { return syntax.NoPos }
 func (n *appNode) eval(ev *Evaluator, env *Env) Value {
-	return ev.call1(ev.force(n.f), n.arg, syntax.NoPos)
+	pos := ev.forcePos()
+	return ev.call1(ev.forceAt(n.f, pos), n.arg, pos)
 }
 
 // app2Node is the code of a thunk applying f to two arguments
@@ -430,7 +432,11 @@ type app2Node struct {
 
 func (n *app2Node) pos() syntax.Pos { return syntax.NoPos }
 func (n *app2Node) eval(ev *Evaluator, env *Env) Value {
-	return ev.apply(n.f, syntax.NoPos, n.a, n.b)
+	pos := ev.forcePos()
+	f := ev.forceAt(n.f, pos)
+	base := len(ev.args)
+	ev.args = append(ev.args, n.a, n.b)
+	return ev.callStack(f, base, pos)
 }
 
 // primopThunkNode computes a builtin constant (arity 0) on first use.

@@ -50,7 +50,7 @@ func (ev *Evaluator) writeJSON(b *strings.Builder, v Value, strict, copyToStore 
 	}
 	ev.enterDeep(pos)
 	if strict {
-		v = ev.force(v)
+		v = ev.forceAt(v, pos)
 	}
 	switch x := v.(type) {
 	case Int:
@@ -72,16 +72,20 @@ func (ev *Evaluator) writeJSON(b *strings.Builder, v Value, strict, copyToStore 
 		}
 	case Path:
 		if copyToStore {
-			sp := ev.copyPathToStore(pos, string(x))
+			sp := ev.copyPathToStore(string(x))
 			ctx.AddElem(sp)
 			_ = jsonString(b, sp)
 		} else {
 			_ = jsonString(b, string(x))
 		}
 	case *Attrs:
+		// The peeled value is written inside the trace lines of peeling.
+		h, depth := len(ev.frames), ev.callDepth
 		peeled, cameThrough := ev.peel(pos, x, true)
 		if _, ok := peeled.(*Attrs); !ok {
 			ev.writeJSON(b, peeled, strict, copyToStore && !cameThrough, ctx, pos)
+			ev.frames = ev.frames[:h]
+			ev.callDepth = depth
 			break
 		}
 		x = peeled.(*Attrs)
@@ -97,6 +101,8 @@ func (ev *Evaluator) writeJSON(b *strings.Builder, v Value, strict, copyToStore 
 			ev.popFrame()
 		}
 		b.WriteByte('}')
+		ev.frames = ev.frames[:h]
+		ev.callDepth = depth
 	case *List:
 		b.WriteByte('[')
 		for i, e := range x.elems {

@@ -68,7 +68,9 @@ func TestErrorFormat(t *testing.T) {
 		case strings.HasPrefix(name, "eval-fail-"):
 			args = []string{"--eval", "--strict", "--show-trace"}
 			if fl, err := os.ReadFile("lang/" + name + ".flags"); err == nil {
-				args = flagsOf(fl)
+				// Upstream's tests set show-trace in nix.conf, so it is
+				// on unless the flags turn it off.
+				args = append([]string{"--show-trace"}, flagsOf(fl)...)
 			}
 			args = append(args, "lang/"+name+".nix")
 		default:
