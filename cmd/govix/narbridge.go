@@ -96,6 +96,13 @@ the store, so a restarted bridge still serves them.`,
 				Handler:           narbridge.New(st, &narbridge.Options{SigningKeys: keys, Priority: priority, ReadOnly: readOnly, Logger: logger, Uploads: uploads, UploadCredentials: creds}),
 				ReadHeaderTimeout: 30 * time.Second,
 			}
+			if f := os.Getenv("GOVIX_CPUPROFILE"); f != "" {
+				stop, err := startCPUProfile(f)
+				if err != nil {
+					return err
+				}
+				defer stop()
+			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "nar-bridge: serving http://%s\n", ln.Addr())
 			done := make(chan error, 1)
 			go func() { done <- srv.Serve(ln) }()
