@@ -85,7 +85,7 @@ func (c *compiler) expr(e syntax.Expr, s *scope, name string) node {
 		n.body = c.expr(e.Body, &scope{parent: s, with: true, names: []string{"", ""}}, "")
 		return n
 	case *syntax.Assert:
-		return &assertNode{at: e.At, cond: c.expr(e.Cond, s, ""), body: c.expr(e.Body, s, ""), text: showExpr(e.Cond)}
+		return &assertNode{at: e.At, cond: c.expr(e.Cond, s, ""), body: c.expr(e.Body, s, ""), src: e.Cond, baseDir: c.baseDir}
 	case *syntax.If:
 		return &ifNode{at: e.At, cond: c.expr(e.Cond, s, ""), then: c.expr(e.Then, s, ""), els_: c.expr(e.Else, s, "")}
 	case *syntax.Lambda:
@@ -422,16 +422,11 @@ func (c *compiler) path(e *syntax.Path, s *scope) node {
 	if first != nil {
 		start = first.Value
 	}
-	var abs string
-	switch e.Kind {
-	case syntax.PathHome:
-		home := c.ev.home()
-		abs = home + strings.TrimPrefix(start, "~")
-	case syntax.PathAbsolute:
-		abs = start
-	default:
-		abs = c.baseDir + "/" + start
+	home := ""
+	if e.Kind == syntax.PathHome {
+		home = c.ev.home()
 	}
+	abs := pathLiteralAbs(e.Kind, start, c.baseDir, home)
 	if len(e.Parts) == 1 {
 		return &constNode{at: e.At, v: Path(canonPath(abs))}
 	}

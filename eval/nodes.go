@@ -218,21 +218,23 @@ func (ev *Evaluator) evalBool(n node, env *Env, ctx *traceMsg) bool {
 
 // assertNode is `assert c; body`.
 type assertNode struct {
-	at   syntax.Pos
-	cond node
-	body node
-	text string // the condition as Nix shows it
+	at      syntax.Pos
+	cond    node
+	body    node
+	src     syntax.Expr // the condition, shown in the error message
+	baseDir string      // the directory of its file (for paths in src)
 }
 
 func (n *assertNode) pos() syntax.Pos { return n.at }
 func (n *assertNode) eval(ev *Evaluator, env *Env) Value {
 	if !ev.evalBool(n.cond, env, msgAssertCond) {
+		text := showExpr(n.src, n.baseDir, ev.home())
 		if eq, ok := n.cond.(*eqNode); ok && !eq.neg {
-			ev.pushFrame(frame{kind: frameMsg, pos: n.at, p: "while evaluating the condition of the assertion '" + n.text + "'"})
+			ev.pushFrame(frame{kind: frameMsg, pos: n.at, p: "while evaluating the condition of the assertion '" + text + "'"})
 			ev.assertEqValues(eq.a.eval(ev, env), eq.b.eval(ev, env), eq.at)
 			ev.popFrame()
 		}
-		ev.raise(AssertionError, n.at, "assertion '%s' failed", n.text)
+		ev.raise(AssertionError, n.at, "assertion '%s' failed", text)
 	}
 	return n.body.eval(ev, env)
 }

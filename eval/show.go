@@ -1,204 +1,381 @@
 package eval
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/govix/govix/eval/syntax"
 )
 
-// showExpr renders an expression as Nix shows it in messages such as
-// "assertion '(x == 1)' failed".
-func showExpr(e syntax.Expr) string {
-	var b strings.Builder
-	show(&b, e)
-	return b.String()
+// showExpr renders an expression as Nix's Expr::show does, for messages
+// such as "assertion '(x == 1)' failed": the tree as Nix's parser builds
+// it (operators that are calls shown as calls, attributes and formals
+// sorted, paths absolute). baseDir and home resolve relative and ~/ paths
+// as the compiler does.
+func showExpr(e syntax.Expr, baseDir, home string) string {
+	sh := shower{baseDir: baseDir, home: home}
+	sh.show(e)
+	return sh.b.String()
 }
 
-func show(b *strings.Builder, e syntax.Expr) {
+type shower struct {
+	b             strings.Builder
+	baseDir, home string
+}
+
+func (sh *shower) str(s string) { sh.b.WriteString(s) }
+
+// ident writes a name as Nix's printIdentifier: quoted unless it is a
+// plain identifier.
+func (sh *shower) ident(s string) {
+	if isPlainIdent(s) {
+		sh.str(s)
+		return
+	}
+	if s != "" && isReservedKeyword(s) {
+		sh.str(`"` + s + `"`)
+		return
+	}
+	quoteString(&sh.b, s)
+}
+
+func isReservedKeyword(s string) bool {
+	switch s {
+	case "if", "then", "else", "assert", "with", "let", "in", "rec", "inherit":
+		return true
+	}
+	return false
+}
+
+func isPlainIdent(s string) bool {
+	if s == "" || isReservedKeyword(s) {
+		return false
+	}
+	c := s[0]
+	if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_') {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '\'' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// call writes (fn args...), Nix's ExprCall.
+func (sh *shower) call(fn string, args ...syntax.Expr) {
+	sh.str("(" + fn)
+	for _, a := range args {
+		sh.str(" ")
+		sh.show(a)
+	}
+	sh.str(")")
+}
+
+func (sh *shower) show(e syntax.Expr) {
 	switch e := e.(type) {
 	case *syntax.Int:
-		b.WriteString(strconv.FormatInt(e.Value, 10))
+		sh.str(strconv.FormatInt(e.Value, 10))
 	case *syntax.Float:
-		b.WriteString(formatFloat(e.Value))
+		sh.str(formatFloat(e.Value))
 	case *syntax.Lit:
-		quoteString(b, e.Value)
+		quoteString(&sh.b, e.Value)
 	case *syntax.String:
-		if len(e.Parts) == 1 {
-			if l, ok := e.Parts[0].(*syntax.Lit); ok {
-				quoteString(b, l.Value)
-				return
-			}
+		if s, ok := syntax.ConstantString(e); ok {
+			quoteString(&sh.b, s)
+			return
 		}
-		b.WriteString("(")
-		for i, p := range e.Parts {
-			if i > 0 {
-				b.WriteString(" + ")
-			}
-			show(b, p)
-		}
-		b.WriteString(")")
-	case *syntax.Path:
-		b.WriteString(showPathLit(e))
-	case *syntax.SearchPath:
-		b.WriteString("<" + e.Path + ">")
-	case *syntax.URI:
-		b.WriteString(e.Value)
-	case *syntax.Ident:
-		b.WriteString(e.Name)
-	case *syntax.CurPos:
-		b.WriteString("__curPos")
-	case *syntax.AttrSet:
-		if e.Rec {
-			b.WriteString("rec ")
-		}
-		b.WriteString("{ ")
-		for _, a := range e.Attrs {
-			if a.Inherited {
-				b.WriteString("inherit " + a.Name + "; ")
+		sh.str("(")
+		first := true
+		for _, p := range e.Parts {
+			if l, ok := p.(*syntax.Lit); ok && l.Value == "" {
 				continue
 			}
-			b.WriteString(a.Name + " = ")
-			show(b, a.Value)
-			b.WriteString("; ")
+			if !first {
+				sh.str(" + ")
+			}
+			first = false
+			sh.show(p)
 		}
-		for _, d := range e.DynamicAttrs {
-			b.WriteString("\"${")
-			show(b, d.Name)
-			b.WriteString("}\" = ")
-			show(b, d.Value)
-			b.WriteString("; ")
+		sh.str(")")
+	case *syntax.Path:
+		sh.path(e)
+	case *syntax.SearchPath:
+		// <p> is __findFile __nixPath "p".
+		sh.str("(__findFile __nixPath ")
+		quoteString(&sh.b, e.Path)
+		sh.str(")")
+	case *syntax.URI:
+		quoteString(&sh.b, e.Value)
+	case *syntax.Ident:
+		sh.ident(e.Name)
+	case *syntax.CurPos:
+		sh.str("__curPos")
+	case *syntax.AttrSet:
+		if e.Rec {
+			sh.str("rec ")
 		}
-		b.WriteString("}")
+		sh.str("{ ")
+		sh.bindings(e.Attrs, e.DynamicAttrs)
+		sh.str("}")
 	case *syntax.List:
-		b.WriteString("[ ")
+		sh.str("[ ")
 		for _, x := range e.Elems {
-			show(b, x)
-			b.WriteString(" ")
+			sh.str("(")
+			sh.show(x)
+			sh.str(") ")
 		}
-		b.WriteString("]")
+		sh.str("]")
 	case *syntax.Let:
-		b.WriteString("(let ")
-		for _, a := range e.Attrs {
-			b.WriteString(a.Name + " = ")
-			show(b, a.Value)
-			b.WriteString("; ")
-		}
-		b.WriteString("in ")
-		show(b, e.Body)
-		b.WriteString(")")
+		sh.str("(let ")
+		sh.bindings(e.Attrs, nil)
+		sh.str("in ")
+		sh.show(e.Body)
+		sh.str(")")
+	case *syntax.LegacyLet:
+		// let { ... } is (rec { ... }).body.
+		sh.str("(")
+		sh.show(e.Set)
+		sh.str(").body")
 	case *syntax.With:
-		b.WriteString("(with ")
-		show(b, e.Env)
-		b.WriteString("; ")
-		show(b, e.Body)
-		b.WriteString(")")
+		sh.str("(with ")
+		sh.show(e.Env)
+		sh.str("; ")
+		sh.show(e.Body)
+		sh.str(")")
 	case *syntax.If:
-		b.WriteString("(if ")
-		show(b, e.Cond)
-		b.WriteString(" then ")
-		show(b, e.Then)
-		b.WriteString(" else ")
-		show(b, e.Else)
-		b.WriteString(")")
+		sh.str("(if ")
+		sh.show(e.Cond)
+		sh.str(" then ")
+		sh.show(e.Then)
+		sh.str(" else ")
+		sh.show(e.Else)
+		sh.str(")")
 	case *syntax.Assert:
-		b.WriteString("assert ")
-		show(b, e.Cond)
-		b.WriteString("; ")
-		show(b, e.Body)
+		sh.str("assert ")
+		sh.show(e.Cond)
+		sh.str("; ")
+		sh.show(e.Body)
 	case *syntax.Lambda:
-		b.WriteString("(")
+		sh.str("(")
 		if e.Formals != nil {
-			b.WriteString("{ ")
-			for i, f := range e.Formals.Formals {
+			sh.str("{ ")
+			formals := slices.Clone(e.Formals.Formals)
+			slices.SortFunc(formals, func(a, b *syntax.Formal) int { return strings.Compare(a.Name, b.Name) })
+			for i, f := range formals {
 				if i > 0 {
-					b.WriteString(", ")
+					sh.str(", ")
 				}
-				b.WriteString(f.Name)
+				sh.ident(f.Name)
 				if f.Default != nil {
-					b.WriteString(" ? ")
-					show(b, f.Default)
+					sh.str(" ? ")
+					sh.show(f.Default)
 				}
 			}
 			if e.Formals.Ellipsis {
-				if len(e.Formals.Formals) > 0 {
-					b.WriteString(", ")
+				if len(formals) > 0 {
+					sh.str(", ")
 				}
-				b.WriteString("...")
+				sh.str("...")
 			}
-			b.WriteString(" }")
+			sh.str(" }")
 			if e.Param != "" {
-				b.WriteString(" @ " + e.Param)
+				sh.str(" @ ")
 			}
-		} else {
-			b.WriteString(e.Param)
 		}
-		b.WriteString(": ")
-		show(b, e.Body)
-		b.WriteString(")")
+		if e.Param != "" {
+			sh.ident(e.Param)
+		}
+		sh.str(": ")
+		sh.show(e.Body)
+		sh.str(")")
 	case *syntax.Call:
-		b.WriteString("(")
-		show(b, e.Fn)
+		sh.str("(")
+		sh.show(e.Fn)
 		for _, a := range e.Args {
-			b.WriteString(" ")
-			show(b, a)
+			sh.str(" ")
+			sh.show(a)
 		}
-		b.WriteString(")")
+		sh.str(")")
 	case *syntax.Select:
-		b.WriteString("(")
-		show(b, e.X)
-		b.WriteString(")." + showAttrPath(e.Path))
+		sh.str("(")
+		sh.show(e.X)
+		sh.str(").")
+		sh.attrPath(e.Path)
 		if e.Default != nil {
-			b.WriteString(" or (")
-			show(b, e.Default)
-			b.WriteString(")")
+			sh.str(" or (")
+			sh.show(e.Default)
+			sh.str(")")
 		}
 	case *syntax.HasAttr:
-		b.WriteString("((")
-		show(b, e.X)
-		b.WriteString(") ? " + showAttrPath(e.Path) + ")")
+		sh.str("((")
+		sh.show(e.X)
+		sh.str(") ? ")
+		sh.attrPath(e.Path)
+		sh.str(")")
 	case *syntax.Unary:
 		if e.Op == syntax.OpNot {
-			b.WriteString("(! ")
-			show(b, e.X)
-			b.WriteString(")")
+			sh.str("(! ")
+			sh.show(e.X)
+			sh.str(")")
 		} else {
-			b.WriteString("(__sub 0 ")
-			show(b, e.X)
-			b.WriteString(")")
+			sh.call("__sub 0", e.X)
 		}
 	case *syntax.Binary:
-		b.WriteString("(")
-		show(b, e.X)
-		b.WriteString(" " + e.Op.String() + " ")
-		show(b, e.Y)
-		b.WriteString(")")
+		sh.binary(e)
 	default:
-		b.WriteString("...")
+		sh.str("...")
 	}
 }
 
-func showAttrPath(path []*syntax.AttrName) string {
-	var parts []string
-	for _, p := range path {
+// binary shows an operator as the expression Nix's parser makes of it.
+func (sh *shower) binary(e *syntax.Binary) {
+	switch e.Op {
+	case syntax.OpSub:
+		sh.call("__sub", e.X, e.Y)
+	case syntax.OpMul:
+		sh.call("__mul", e.X, e.Y)
+	case syntax.OpDiv:
+		sh.call("__div", e.X, e.Y)
+	case syntax.OpLess:
+		sh.call("__lessThan", e.X, e.Y)
+	case syntax.OpGreater:
+		sh.call("__lessThan", e.Y, e.X)
+	case syntax.OpLEq:
+		sh.str("(! ")
+		sh.call("__lessThan", e.Y, e.X)
+		sh.str(")")
+	case syntax.OpGEq:
+		sh.str("(! ")
+		sh.call("__lessThan", e.X, e.Y)
+		sh.str(")")
+	case syntax.OpPipeRight, syntax.OpPipeLeft:
+		// x |> f and f <| x are calls; an argument is added to a call
+		// on the function's side, as Nix's makeCall does.
+		fn, arg := e.Y, e.X
+		if e.Op == syntax.OpPipeLeft {
+			fn, arg = e.X, e.Y
+		}
+		if c, ok := fn.(*syntax.Call); ok {
+			sh.show(&syntax.Call{At: c.At, Fn: c.Fn, Args: append(slices.Clip(c.Args), arg)})
+			return
+		}
+		sh.show(&syntax.Call{At: e.At, Fn: fn, Args: []syntax.Expr{arg}})
+	default:
+		sh.str("(")
+		sh.show(e.X)
+		sh.str(" " + e.Op.String() + " ")
+		sh.show(e.Y)
+		sh.str(")")
+	}
+}
+
+// bindings is Nix's ExprAttrs::showBindings: inherited names, then the
+// inherit (e) clauses, then the other attributes, each group sorted by
+// name; then the dynamic attributes in source order.
+func (sh *shower) bindings(attrs []*syntax.Attr, dyn []*syntax.DynamicAttr) {
+	sorted := slices.Clone(attrs)
+	slices.SortStableFunc(sorted, func(a, b *syntax.Attr) int { return strings.Compare(a.Name, b.Name) })
+	var inherits []string
+	var froms []syntax.Expr // in the order of the clauses
+	for _, a := range attrs {
+		if a.Inherited && a.From != nil && !slices.Contains(froms, a.From) {
+			froms = append(froms, a.From)
+		}
+	}
+	for _, a := range sorted {
+		if a.Inherited && a.From == nil {
+			inherits = append(inherits, a.Name)
+		}
+	}
+	if len(inherits) > 0 {
+		sh.str("inherit")
+		for _, n := range inherits {
+			sh.str(" ")
+			sh.ident(n)
+		}
+		sh.str("; ")
+	}
+	for _, from := range froms {
+		sh.str("inherit (")
+		sh.show(from)
+		sh.str(")")
+		for _, a := range sorted {
+			if a.Inherited && a.From == from {
+				sh.str(" ")
+				sh.ident(a.Name)
+			}
+		}
+		sh.str("; ")
+	}
+	for _, a := range sorted {
+		if !a.Inherited {
+			sh.ident(a.Name)
+			sh.str(" = ")
+			sh.show(a.Value)
+			sh.str("; ")
+		}
+	}
+	for _, d := range dyn {
+		sh.str("\"${")
+		sh.show(d.Name)
+		sh.str("}\" = ")
+		sh.show(d.Value)
+		sh.str("; ")
+	}
+}
+
+// attrPath is Nix's showAttrSelectionPath.
+func (sh *shower) attrPath(path []*syntax.AttrName) {
+	for i, p := range path {
+		if i > 0 {
+			sh.str(".")
+		}
 		if p.Dynamic != nil {
-			parts = append(parts, "\"${"+showExpr(p.Dynamic)+"}\"")
+			sh.str("\"${")
+			sh.show(p.Dynamic)
+			sh.str("}\"")
 		} else {
-			parts = append(parts, p.Name)
+			sh.ident(p.Name)
 		}
 	}
-	return strings.Join(parts, ".")
 }
 
-// showPathLit renders a path literal as written.
-func showPathLit(e *syntax.Path) string {
-	var b strings.Builder
-	for _, p := range e.Parts {
-		if l, ok := p.(*syntax.Lit); ok {
-			b.WriteString(l.Value)
-		} else {
-			b.WriteString("${" + showExpr(p) + "}")
-		}
+// path shows a path literal: its absolute path, or for one with
+// interpolations the concatenation Nix makes of it, starting with the
+// absolute path of the literal start (keeping a trailing slash).
+func (sh *shower) path(e *syntax.Path) {
+	start := ""
+	if first, ok := e.Parts[0].(*syntax.Lit); ok {
+		start = first.Value
 	}
-	return b.String()
+	abs := canonPath(pathLiteralAbs(e.Kind, start, sh.baseDir, sh.home))
+	if len(e.Parts) == 1 {
+		sh.str(abs)
+		return
+	}
+	if strings.HasSuffix(start, "/") && abs != "/" {
+		abs += "/"
+	}
+	sh.str("(" + abs)
+	for _, p := range e.Parts[1:] {
+		sh.str(" + ")
+		sh.show(p)
+	}
+	sh.str(")")
+}
+
+// pathLiteralAbs makes the start of a path literal absolute: against
+// baseDir, or home for ~/ (not canonicalised).
+func pathLiteralAbs(kind syntax.PathKind, start, baseDir, home string) string {
+	switch kind {
+	case syntax.PathHome:
+		return home + strings.TrimPrefix(start, "~")
+	case syntax.PathAbsolute:
+		return start
+	}
+	return baseDir + "/" + start
 }
