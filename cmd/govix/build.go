@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/govix/govix/build"
+	"github.com/govix/govix/build/gcroots"
 	"github.com/govix/govix/build/graph"
 	"github.com/govix/govix/build/grpcbuild"
 	"github.com/govix/govix/build/nixbuild"
@@ -61,13 +62,28 @@ Evaluation takes nix-instantiate's flags: -A ATTR, --arg NAME EXPR,
   -v, --verbose              print each build's wall time, CPU time and
                              peak memory
   --store URL                the store (see govix --help)
-  --no-out-link, -o LINK     accepted; outputs are in the govix store, so
-                             no result links are made
+  -o, --out-link NAME        name the result links NAME (default: result)
+  --no-out-link              make no result links
 
 Settings can also be given as --option NAME VALUE (max-jobs, cores,
 keep-going, substituters, trusted-public-keys, sandbox-paths, timeout,
 max-silent-time, max-build-log-size; sandbox and build-users-group are
 accepted and ignored: builds are always sandboxed).
+
+Like nix-build, a successful build leaves symlinks to the output paths in
+the working directory: ./result for the first derivation's output, and
+result-2, result-3, ... for the next derivations, with -OUTPUT appended
+for outputs other than out (result-dev). Each is a garbage collector
+root, registered under $GOVIX_HOME/gcroots/auto as Nix registers its
+own. The links point at the store paths (/nix/store/...), which live in
+the govix store rather than the host's /nix/store; to see their
+contents, mount the store and follow the link's name there:
+
+  govix store mount /tmp/store &
+  ls /tmp/store/$(basename $(readlink result))
+
+(or mount it at /nix/store itself, where that is free, and the links
+resolve as they are).
 
 On a terminal, a live display shows the running builds with their last
 log line; otherwise the log lines are printed as NAME> LINE. A failed
@@ -109,12 +125,13 @@ type buildOpts struct {
 	logs         string // "", "all", "none"
 	verbose      bool   // resources of each build
 	storeURL     string
+	outLink      string // result link prefix; "" for none
 }
 
 // parseBuildArgs takes nix-build's own flags out and leaves the rest to
 // nix-instantiate's parser.
 func parseBuildArgs(args []string) (*buildOpts, error) {
-	o := &buildOpts{}
+	o := &buildOpts{outLink: "result"}
 	setting := func(name, value string) (bool, error) {
 		var err error
 		switch name {
@@ -203,8 +220,16 @@ func parseBuildArgs(args []string) (*buildOpts, error) {
 			o.verbose = true
 		case "-Q", "--no-build-output":
 			o.logs = "none"
-		case "--no-out-link":
-		case "-o", "--out-link", "--add-root":
+		case "--no-out-link", "--no-link":
+			o.outLink = ""
+		case "-o", "--out-link":
+			v, err := next()
+			if err != nil {
+				return nil, err
+			}
+			o.outLink = v
+		case "--add-root":
+			// nix-shell's; nix-build takes and ignores it.
 			if _, err := next(); err != nil {
 				return nil, err
 			}
@@ -335,17 +360,69 @@ func runBuild(ctx context.Context, o *buildOpts, stdin io.Reader, stdout, stderr
 	if code != 0 {
 		return &exitError{code: code}
 	}
-	// nix-build prints each target's output path.
+	// nix-build links each target's output and prints its path.
 	var out bytes.Buffer
+	var paths []string
 	for _, t := range targets {
 		drv, err := graph.ReadDerivation(ctx, st, dir, dir.Print(t.drv))
 		if err != nil {
 			return err
 		}
+		paths = append(paths, drv.Outputs[t.output].Path)
 		fmt.Fprintln(&out, drv.Outputs[t.output].Path)
+	}
+	if o.outLink != "" {
+		if err := makeResultLinks(dir, o.outLink, targets, paths); err != nil {
+			return err
+		}
 	}
 	_, err = stdout.Write(out.Bytes())
 	return err
+}
+
+// resultLinkNames are nix-build's names for the targets' links: prefix
+// for the first derivation, prefix-2, prefix-3, ... for the next ones (in
+// the order they first appear), with -OUTPUT after it for outputs other
+// than out.
+func resultLinkNames(prefix string, targets []buildTarget) []string {
+	counter := map[storepath.StorePath]int{}
+	names := make([]string, len(targets))
+	for i, t := range targets {
+		n, ok := counter[t.drv]
+		if !ok {
+			n = len(counter)
+			counter[t.drv] = n
+		}
+		name := prefix
+		if n > 0 {
+			name += fmt.Sprintf("-%d", n+1)
+		}
+		if t.output != "out" {
+			name += "-" + t.output
+		}
+		names[i] = name
+	}
+	return names
+}
+
+// makeResultLinks links each target's output path under its nix-build
+// name and registers the links as garbage collector roots.
+func makeResultLinks(dir storepath.StoreDir, prefix string, targets []buildTarget, paths []string) error {
+	home, err := govixHome()
+	if err != nil {
+		return err
+	}
+	roots := &gcroots.Roots{Dir: filepath.Join(home, "gcroots"), StoreDir: dir}
+	for i, name := range resultLinkNames(prefix, targets) {
+		p, err := dir.ParseCanonical(paths[i])
+		if err != nil {
+			return err
+		}
+		if _, err := roots.AddPermRoot(p, name); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // buildSession is what one govix build sets up: the display, and a graph
