@@ -67,6 +67,12 @@ type Attempt struct {
 	// MissingOutputs are the requested outputs the command did not
 	// produce, when that is why the attempt failed.
 	MissingOutputs []string
+	// Rejected says why the builder refused an output the command
+	// produced, when that is why the attempt failed (RejectWritable,
+	// RejectUnsupportedType); RejectedPath is the output, or the file in
+	// it that was refused.
+	Rejected     string
+	RejectedPath string
 
 	UserCPU, SystemCPU time.Duration
 	PeakMemory         uint64
@@ -75,13 +81,30 @@ type Attempt struct {
 	Host string
 }
 
+// Reasons for refusing an output, as Nix 2.8 refuses them when it
+// registers a build's outputs.
+const (
+	// RejectWritable: the output is group- or world-writable.
+	RejectWritable = "writable"
+	// RejectUnsupportedType: the output holds a file that is not a
+	// regular file, directory or symlink.
+	RejectUnsupportedType = "unsupported-type"
+)
+
 // CPU is the attempt's total CPU time.
 func (a *Attempt) CPU() time.Duration { return a.UserCPU + a.SystemCPU }
 
 // Succeeded reports whether the command exited with status 0 and nothing
 // else went wrong.
 func (a *Attempt) Succeeded() bool {
-	return a.ExitCode == 0 && a.Signal == 0 && a.Killed == "" && a.Error == "" && len(a.MissingOutputs) == 0
+	return a.ExitCode == 0 && a.Signal == 0 && a.Killed == "" && a.Error == "" && len(a.MissingOutputs) == 0 && a.Rejected == ""
+}
+
+// OutputsFailed reports whether the command succeeded but its outputs did
+// not: one was missing or refused. Nix counts these as failures of the
+// build, not of its builder.
+func (a *Attempt) OutputsFailed() bool {
+	return a.Error == "" && (len(a.MissingOutputs) > 0 || a.Rejected != "")
 }
 
 // Status describes how the attempt ended, the way Nix words it: "failed
@@ -93,6 +116,12 @@ func (a *Attempt) Status() string {
 		return a.Error
 	case len(a.MissingOutputs) > 0:
 		return fmt.Sprintf("failed to produce output path %s", a.MissingOutputs[0])
+	case a.Rejected == RejectWritable:
+		return fmt.Sprintf("produced an output with suspicious ownership or permission (%s)", a.RejectedPath)
+	case a.Rejected == RejectUnsupportedType:
+		return fmt.Sprintf("produced a file of an unsupported type (%s)", a.RejectedPath)
+	case a.Rejected != "":
+		return fmt.Sprintf("produced an output that was refused (%s: %s)", a.Rejected, a.RejectedPath)
 	case a.Killed == "timeout":
 		return "timed out"
 	case a.Killed == "silence":

@@ -324,6 +324,13 @@ type Attempt struct {
 	Error string `protobuf:"bytes,6,opt,name=error,proto3" json:"error,omitempty"`
 	// The outputs the command did not produce, when that is why it failed.
 	MissingOutputs []string `protobuf:"bytes,7,rep,name=missing_outputs,json=missingOutputs,proto3" json:"missing_outputs,omitempty"`
+	// Why the builder refused an output the command produced, when that is
+	// why it failed: "writable" (the output is group- or world-writable, so
+	// someone else may have changed it) or "unsupported-type" (it holds a
+	// file that is not a regular file, directory or symlink).
+	Rejected string `protobuf:"bytes,8,opt,name=rejected,proto3" json:"rejected,omitempty"`
+	// The output refused, or for "unsupported-type" the file in it.
+	RejectedPath string `protobuf:"bytes,9,opt,name=rejected_path,json=rejectedPath,proto3" json:"rejected_path,omitempty"`
 	// Resources used, in nanoseconds and bytes.
 	UserCpuNanos    uint64 `protobuf:"varint,10,opt,name=user_cpu_nanos,json=userCpuNanos,proto3" json:"user_cpu_nanos,omitempty"`
 	SystemCpuNanos  uint64 `protobuf:"varint,11,opt,name=system_cpu_nanos,json=systemCpuNanos,proto3" json:"system_cpu_nanos,omitempty"`
@@ -412,6 +419,20 @@ func (x *Attempt) GetMissingOutputs() []string {
 		return x.MissingOutputs
 	}
 	return nil
+}
+
+func (x *Attempt) GetRejected() string {
+	if x != nil {
+		return x.Rejected
+	}
+	return ""
+}
+
+func (x *Attempt) GetRejectedPath() string {
+	if x != nil {
+		return x.RejectedPath
+	}
+	return ""
 }
 
 func (x *Attempt) GetUserCpuNanos() uint64 {
@@ -853,7 +874,7 @@ const file_build_protos_build_proto_rawDesc = "" +
 	"\tOutputNAR\x12\x19\n" +
 	"\bnar_size\x18\x01 \x01(\x04R\anarSize\x12\x1d\n" +
 	"\n" +
-	"nar_sha256\x18\x02 \x01(\fR\tnarSha256\"\xfa\x02\n" +
+	"nar_sha256\x18\x02 \x01(\fR\tnarSha256\"\xbb\x03\n" +
 	"\aAttempt\x12\x1b\n" +
 	"\texit_code\x18\x01 \x01(\x05R\bexitCode\x12\x16\n" +
 	"\x06signal\x18\x02 \x01(\rR\x06signal\x12\x16\n" +
@@ -861,7 +882,9 @@ const file_build_protos_build_proto_rawDesc = "" +
 	"\blog_tail\x18\x04 \x01(\fR\alogTail\x12\x19\n" +
 	"\blog_size\x18\x05 \x01(\x04R\alogSize\x12\x14\n" +
 	"\x05error\x18\x06 \x01(\tR\x05error\x12'\n" +
-	"\x0fmissing_outputs\x18\a \x03(\tR\x0emissingOutputs\x12$\n" +
+	"\x0fmissing_outputs\x18\a \x03(\tR\x0emissingOutputs\x12\x1a\n" +
+	"\brejected\x18\b \x01(\tR\brejected\x12#\n" +
+	"\rrejected_path\x18\t \x01(\tR\frejectedPath\x12$\n" +
 	"\x0euser_cpu_nanos\x18\n" +
 	" \x01(\x04R\fuserCpuNanos\x12(\n" +
 	"\x10system_cpu_nanos\x18\v \x01(\x04R\x0esystemCpuNanos\x12*\n" +

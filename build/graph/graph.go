@@ -150,6 +150,8 @@ type BuilderError struct {
 	Failed  *build.FailedError
 	// Limits are those the build ran with, for the messages.
 	Limits build.Limits
+	// Outputs name the derivation's outputs by path, for the messages.
+	Outputs map[string]string
 }
 
 // Error words the failure as Nix 2.8 does.
@@ -160,6 +162,16 @@ func (e *BuilderError) Error() string {
 		return fmt.Sprintf("building of '%s!out' from .drv file timed out after %d seconds", e.DrvPath, int(e.Limits.Timeout.Seconds()))
 	case last.Killed == "silence" && e.Limits.MaxSilence > 0:
 		return fmt.Sprintf("building of '%s!out' from .drv file timed out after %d seconds of silence", e.DrvPath, int(e.Limits.MaxSilence.Seconds()))
+	case last.Error != "":
+	case last.Rejected == build.RejectWritable:
+		// Nix names its chroot's copy of the output; the path in the
+		// sandbox is more use here.
+		return fmt.Sprintf("suspicious ownership or permission on '%s' for output '%s'; rejecting this build output", last.RejectedPath, e.Outputs[last.RejectedPath])
+	case last.Rejected == build.RejectUnsupportedType:
+		return fmt.Sprintf("file '%s' has an unsupported type", last.RejectedPath)
+	case len(last.MissingOutputs) > 0:
+		p := last.MissingOutputs[0]
+		return fmt.Sprintf("builder for '%s' failed to produce output path for output '%s' at '%s'", e.DrvPath, e.Outputs[p], p)
 	}
 	return fmt.Sprintf("builder for '%s' %s", e.DrvPath, last.Status())
 }
@@ -630,7 +642,11 @@ func (b *Builder) buildOne(ctx context.Context, n *node) ([]build.Attempt, *Chec
 	if err != nil {
 		var fe *build.FailedError
 		if errors.As(err, &fe) {
-			return fe.Attempts, nil, &BuilderError{DrvPath: b.dir().Print(n.drvPath), Failed: fe, Limits: bld.Request.Limits}
+			outputs := map[string]string{}
+			for name, p := range bld.Outputs {
+				outputs[b.dir().Print(p)] = name
+			}
+			return fe.Attempts, nil, &BuilderError{DrvPath: b.dir().Print(n.drvPath), Failed: fe, Limits: bld.Request.Limits, Outputs: outputs}
 		}
 		return nil, nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -159,6 +160,9 @@ func canonicaliseOne(p string, typ fs.FileMode, uid, gid int) error {
 	if err := os.Lchown(p, uid, gid); err != nil {
 		return err
 	}
+	if err := removeXattrs(p); err != nil {
+		return err
+	}
 	if typ&fs.ModeSymlink == 0 {
 		fi, err := os.Lstat(p)
 		if err != nil {
@@ -177,6 +181,42 @@ func canonicaliseOne(p string, typ fs.FileMode, uid, gid int) error {
 		return &fs.PathError{Op: "utimes", Path: p, Err: err}
 	}
 	return nil
+}
+
+// keptXattrs are the extended attributes Nix leaves on store paths (its
+// ignored-acls setting's default).
+var keptXattrs = map[string]bool{"security.selinux": true, "system.nfs4_acl": true, "security.csm": true}
+
+// removeXattrs removes the extended attributes (and so ACLs) of p, as
+// Nix's canonicalisePathMetaData does: a build cannot leave any on the
+// outputs other builds see.
+func removeXattrs(p string) error {
+	buf := make([]byte, 1024)
+	for {
+		n, err := unix.Llistxattr(p, buf)
+		switch {
+		case errors.Is(err, unix.ERANGE):
+			size, err := unix.Llistxattr(p, nil)
+			if err != nil {
+				return &fs.PathError{Op: "llistxattr", Path: p, Err: err}
+			}
+			buf = make([]byte, size)
+			continue
+		case errors.Is(err, unix.ENOTSUP) || errors.Is(err, unix.ENODATA):
+			return nil
+		case err != nil:
+			return &fs.PathError{Op: "llistxattr", Path: p, Err: err}
+		}
+		for _, name := range strings.Split(string(buf[:n]), "\x00") {
+			if name == "" || keptXattrs[name] {
+				continue
+			}
+			if err := unix.Lremovexattr(p, name); err != nil {
+				return &fs.PathError{Op: "lremovexattr " + name, Path: p, Err: err}
+			}
+		}
+		return nil
+	}
 }
 
 var errNoBinSh = errors.New("the request wants /bin/sh and this builder has none (set its BinSh)")

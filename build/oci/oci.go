@@ -30,6 +30,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -222,6 +223,18 @@ func (b *Builder) Build(ctx context.Context, req *build.Request, log io.Writer) 
 	if len(att.MissingOutputs) > 0 {
 		return nil, &build.FailedError{Attempts: []build.Attempt{att}}
 	}
+	// As Nix, refuse an output that is group- or world-writable: someone
+	// else could have changed it.
+	for _, o := range req.Outputs {
+		fi, err := os.Lstat(hostOf(o))
+		if err != nil {
+			return nil, fmt.Errorf("oci: %w", err)
+		}
+		if fi.Mode()&fs.ModeSymlink == 0 && fi.Mode().Perm()&0o022 != 0 {
+			att.Rejected, att.RejectedPath = build.RejectWritable, "/"+o
+			return nil, &build.FailedError{Attempts: []build.Attempt{att}}
+		}
+	}
 	set, err := refscan.NewSet(req.RefscanNeedles)
 	if err != nil {
 		return nil, fmt.Errorf("oci: %w", err)
@@ -232,6 +245,9 @@ func (b *Builder) Build(ctx context.Context, req *build.Request, log io.Writer) 
 		g.Go(func() error {
 			out, err := b.ingest(gctx, hostOf(o), set)
 			if err != nil {
+				if ne := (*nar.Error)(nil); errors.As(err, &ne) && errors.Is(err, nar.ErrUnsupported) {
+					return &unsupportedError{path: path.Join("/"+o, ne.Path)}
+				}
 				return fmt.Errorf("oci: ingesting output /%s: %w", o, err)
 			}
 			outs[i] = out
@@ -239,8 +255,10 @@ func (b *Builder) Build(ctx context.Context, req *build.Request, log io.Writer) 
 		})
 	}
 	if err := g.Wait(); err != nil {
-		if errors.Is(err, nar.ErrUnsupported) {
-			att.Error = err.Error()
+		if ue := (*unsupportedError)(nil); errors.As(err, &ue) {
+			// Nix refuses files that are not regular files,
+			// directories or symlinks (fifos, sockets, devices).
+			att.Rejected, att.RejectedPath = build.RejectUnsupportedType, ue.path
 			return nil, &build.FailedError{Attempts: []build.Attempt{att}}
 		}
 		return nil, err
@@ -363,16 +381,33 @@ func writeOwned(p string, data []byte, uid, gid int) error {
 	return os.Chown(p, uid, gid)
 }
 
+var errIngestStopped = errors.New("ingestion stopped")
+
+// unsupportedError is an output holding a file of a type a NAR cannot
+// hold, at path (as the build saw it).
+type unsupportedError struct{ path string }
+
+func (e *unsupportedError) Error() string {
+	return fmt.Sprintf("file '%s' has an unsupported type", e.path)
+}
+
 // ingest serialises the tree at p as a NAR once: the stream is scanned
-// for needles and ingested into the castore, which hashes it.
+// for needles and ingested into the castore, which hashes it. A failure
+// to serialise is returned as the serialiser's error.
 func (b *Builder) ingest(ctx context.Context, p string, set *refscan.Set) (build.Output, error) {
 	pr, pw := io.Pipe()
+	dumped := make(chan error, 1)
 	go func() {
-		pw.CloseWithError(nar.DumpPath(ctx, pw, p))
+		err := nar.DumpPath(ctx, pw, p)
+		dumped <- err
+		pw.CloseWithError(err)
 	}()
 	sc := set.NewScanner()
 	res, err := store.IngestNAR(ctx, b.opts.Store.Blobs, b.opts.Store.Directories, io.TeeReader(pr, sc), nil)
-	pr.CloseWithError(errors.New("ingestion stopped"))
+	pr.CloseWithError(errIngestStopped)
+	if derr := <-dumped; err != nil && derr != nil && !errors.Is(derr, errIngestStopped) {
+		return build.Output{}, derr
+	}
 	if err != nil {
 		return build.Output{}, err
 	}

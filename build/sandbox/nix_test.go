@@ -30,6 +30,7 @@ echo "== caps"; grep -E 'CapEff|NoNewPrivs' /proc/self/status
 echo "== sys"; ls /sys 2>&1
 echo "== bin"; ls /bin
 echo "== kvm"; [ -e /dev/kvm ] && { [ -r /dev/kvm ] && [ -w /dev/kvm ] && echo usable; }
+echo "== setuid"; touch /tmp/s; chmod 4755 /tmp/s; chmod g+s /tmp/s; chmod 1755 /tmp/s; ls -l /tmp/s | cut -c1-10
 echo "== env"; env | cut -d= -f1 | sort
 } > $out 2>&1`
 

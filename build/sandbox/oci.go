@@ -3,10 +3,12 @@ package sandbox
 import (
 	"cmp"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // ociVersion is the newest runtime-spec version runc 1.1 (Debian 12's)
@@ -118,8 +120,38 @@ func ociSpec(s *Spec, binds []Mount, rootfs, cgroupsPath string, hostFiles []str
 			},
 			MaskedPaths:   maskedPaths,
 			ReadonlyPaths: readonlyPaths,
+			Seccomp:       nixSeccomp(),
 		},
 	}
+}
+
+// nixSeccomp is Nix 2.8's syscall filter (setupSeccomp): builds cannot
+// make setuid or setgid files (EPERM) nor set extended attributes or ACLs
+// (ENOTSUP), which a NAR cannot hold; everything else is allowed, for
+// 32-bit processes too.
+func nixSeccomp() *specs.LinuxSeccomp {
+	eperm, enotsup := uint(unix.EPERM), uint(unix.ENOTSUP)
+	var rules []specs.LinuxSyscall
+	for _, perm := range []uint64{unix.S_ISUID, unix.S_ISGID} {
+		for name, arg := range map[string]uint{"chmod": 1, "fchmod": 1, "fchmodat": 2} {
+			rules = append(rules, specs.LinuxSyscall{
+				Names: []string{name}, Action: specs.ActErrno, ErrnoRet: &eperm,
+				Args: []specs.LinuxSeccompArg{{Index: arg, Value: perm, ValueTwo: perm, Op: specs.OpMaskedEqual}},
+			})
+		}
+	}
+	rules = append(rules, specs.LinuxSyscall{
+		Names: []string{"setxattr", "lsetxattr", "fsetxattr"}, Action: specs.ActErrno, ErrnoRet: &enotsup,
+	})
+	slices.SortStableFunc(rules, func(a, b specs.LinuxSyscall) int { return cmp.Compare(a.Names[0], b.Names[0]) })
+	var arches []specs.Arch
+	switch runtime.GOARCH {
+	case "amd64":
+		arches = []specs.Arch{specs.ArchX86_64, specs.ArchX86, specs.ArchX32}
+	case "arm64":
+		arches = []specs.Arch{specs.ArchAARCH64, specs.ArchARM}
+	}
+	return &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Architectures: arches, Syscalls: rules}
 }
 
 func depth(p string) int {

@@ -645,15 +645,20 @@ func reportFailures(w io.Writer, dir storepath.StoreDir, r *graph.Report) int {
 	if len(r.Failures) == 0 {
 		return 0
 	}
-	mask := 0x04
-	failed := map[storepath.StorePath]bool{}
+	// Nix's Worker::exitStatus: 100 plus bits for a builder that failed,
+	// timed out or gave the wrong hash; 1 when only other things went
+	// wrong (outputs missing or refused, say).
+	mask := 0
 	for _, f := range r.Failures {
-		failed[f.Drv] = true
 		var be *graph.BuilderError
 		var hm *nixbuild.HashMismatchError
 		switch {
+		case errors.As(f.Err, &be) && be.Failed.Last().OutputsFailed():
+			// Nix shows no log for these: the builder did its part.
+			fmt.Fprintln(w, "error: "+be.Error())
 		case errors.As(f.Err, &be):
 			last := be.Failed.Last()
+			mask |= 0x04
 			if last.Killed == "timeout" {
 				mask |= 0x01
 			}
@@ -668,7 +673,7 @@ func reportFailures(w io.Writer, dir storepath.StoreDir, r *graph.Report) int {
 			}
 			fmt.Fprintln(w, msg)
 		case errors.As(f.Err, &hm):
-			mask |= 0x02
+			mask |= 0x04 | 0x02
 			fmt.Fprintln(w, "error: "+indentMsg(hm.Error()))
 		default:
 			fmt.Fprintln(w, "error: "+indentMsg(f.Err.Error()))
@@ -678,6 +683,9 @@ func reportFailures(w io.Writer, dir storepath.StoreDir, r *graph.Report) int {
 	// its inputs failed.
 	for _, s := range r.Skipped {
 		fmt.Fprintf(w, "error: %d dependencies of derivation '%s' failed to build\n", s.FailedInputs, dir.Print(s.Drv))
+	}
+	if mask == 0 {
+		return 1
 	}
 	return 0x60 | mask
 }
