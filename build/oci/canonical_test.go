@@ -35,7 +35,11 @@ func TestCanonicalise(t *testing.T) {
 		xattrs = false
 		t.Log("no user extended attributes on this file system")
 	}
-	must(canonicalise(root, os.Getuid(), os.Getgid()))
+	size, err := canonicalise(root, os.Getuid(), os.Getgid())
+	must(err)
+	if want := int64(1 + 1 + 1 + len("plain")); size != want {
+		t.Errorf("size %d, want %d", size, want)
+	}
 	for name, want := range map[string]os.FileMode{
 		"":      os.ModeDir | 0o555,
 		"d":     os.ModeDir | 0o555,

@@ -38,10 +38,10 @@ func newFUSEInputs(ctx context.Context, dir string, store *castore.Store) (*fuse
 }
 
 // path registers n and returns where the mount shows it.
-func (fi *fuseInputs) path(_ context.Context, n castore.Node) (string, error) {
+func (fi *fuseInputs) path(_ context.Context, n castore.Node) (string, func(), error) {
 	k := key(n)
 	fi.nodes.Store(k, n)
-	return filepath.Join(fi.dir, k), nil
+	return filepath.Join(fi.dir, k), func() {}, nil
 }
 
 // Lookup implements fuse.RootLister.

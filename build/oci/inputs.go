@@ -10,8 +10,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -29,13 +32,26 @@ import (
 // namespace maps the store's owner to the build user). Only root can
 // enter the cache directory (0700), so the owner's host account cannot
 // reach them; builds see them through read-only bind mounts.
+//
+// The cache is bounded (see trim): the entries used least recently are
+// removed once it holds more than max bytes. An entry in use is never
+// removed: each process holds a shared lock (flock) on the entry's lock
+// file, .locks/KEY, for as long as one of its builds uses the entry, and
+// eviction removes only entries whose lock it can take exclusively. The
+// lock file also records the entry's size, and its modification time is
+// the entry's last use.
 type inputCache struct {
 	dir      string
 	store    *castore.Store
 	uid, gid int
+	// max is the bound in bytes of file contents; <= 0 for none.
+	max int64
 
 	mu      sync.Mutex
 	pending map[string]*materialising
+	inUse   map[string]*use
+	// total is the cache's size as this process last saw it.
+	total int64
 }
 
 type materialising struct {
@@ -43,14 +59,30 @@ type materialising struct {
 	err  error
 }
 
-func newInputCache(dir string, store *castore.Store, uid, gid int) (*inputCache, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+// use is this process's hold on a cache entry.
+type use struct {
+	refs  int
+	ready chan struct{} // closed once lock (or err) is set
+	lock  *os.File
+	err   error
+}
+
+const locksDir = ".locks"
+
+func newInputCache(dir string, store *castore.Store, uid, gid int, max int64) (*inputCache, error) {
+	if err := os.MkdirAll(filepath.Join(dir, locksDir), 0o700); err != nil {
 		return nil, fmt.Errorf("oci: input cache: %w", err)
 	}
 	if err := os.Chmod(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("oci: input cache: %w", err)
 	}
-	return &inputCache{dir: dir, store: store, uid: uid, gid: gid, pending: map[string]*materialising{}}, nil
+	c := &inputCache{dir: dir, store: store, uid: uid, gid: gid, max: max,
+		pending: map[string]*materialising{}, inUse: map[string]*use{}}
+	if max > 0 {
+		c.total = -1 // unknown: the first trim measures it
+		c.trim()
+	}
+	return c, nil
 }
 
 // key names a node in the cache.
@@ -69,13 +101,31 @@ func key(n castore.Node) string {
 	}
 }
 
+// isEntry reports whether name is a cache entry's.
+func isEntry(name string) bool {
+	if len(name) < 3 || name[1] != '-' {
+		return false
+	}
+	return strings.ContainsRune("dfxl", rune(name[0]))
+}
+
 // path returns the host path holding n's contents, materialising it first
-// if needed.
-func (c *inputCache) path(ctx context.Context, n castore.Node) (string, error) {
+// if needed. The entry stays in the cache at least until release is
+// called.
+func (c *inputCache) path(ctx context.Context, n castore.Node) (p string, release func(), err error) {
 	k := key(n)
-	p := filepath.Join(c.dir, k)
+	release, err = c.acquire(k)
+	if err != nil {
+		return "", nil, err
+	}
+	defer func() {
+		if err != nil {
+			release()
+		}
+	}()
+	p = filepath.Join(c.dir, k)
 	if _, err := os.Lstat(p); err == nil {
-		return p, nil
+		return p, release, nil
 	}
 	c.mu.Lock()
 	m, ok := c.pending[k]
@@ -84,7 +134,7 @@ func (c *inputCache) path(ctx context.Context, n castore.Node) (string, error) {
 		c.pending[k] = m
 		go func() {
 			// Not the caller's ctx: another build may be waiting for it.
-			m.err = c.materialise(context.WithoutCancel(ctx), n, p)
+			m.err = c.materialise(context.WithoutCancel(ctx), n, k, p)
 			close(m.done)
 			c.mu.Lock()
 			delete(c.pending, k)
@@ -95,15 +145,119 @@ func (c *inputCache) path(ctx context.Context, n castore.Node) (string, error) {
 	select {
 	case <-m.done:
 		if m.err != nil {
-			return "", m.err
+			return "", nil, m.err
 		}
-		return p, nil
+		return p, release, nil
 	case <-ctx.Done():
-		return "", ctx.Err()
+		return "", nil, ctx.Err()
 	}
 }
 
-func (c *inputCache) materialise(ctx context.Context, n castore.Node, dest string) error {
+// acquire holds entry k in the cache until the returned function is
+// called.
+func (c *inputCache) acquire(k string) (func(), error) {
+	c.mu.Lock()
+	u := c.inUse[k]
+	if u == nil {
+		u = &use{refs: 1, ready: make(chan struct{})}
+		c.inUse[k] = u
+		c.mu.Unlock()
+		u.lock, u.err = c.lockShared(k)
+		close(u.ready)
+	} else {
+		u.refs++
+		c.mu.Unlock()
+		<-u.ready
+	}
+	var once sync.Once
+	release := func() { once.Do(func() { c.release(k) }) }
+	if u.err != nil {
+		release()
+		return nil, fmt.Errorf("oci: input cache: %w", u.err)
+	}
+	return release, nil
+}
+
+func (c *inputCache) release(k string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	u := c.inUse[k]
+	if u.refs--; u.refs > 0 {
+		return
+	}
+	delete(c.inUse, k)
+	if u.lock != nil {
+		// The entry's last use, for trim.
+		touch(u.lock)
+		u.lock.Close()
+	}
+}
+
+// lockShared opens and share-locks entry k's lock file. A lock file that
+// trim removed while this waited for it is not the entry's any more: then
+// it tries again with the new one.
+func (c *inputCache) lockShared(k string) (*os.File, error) {
+	p := filepath.Join(c.dir, locksDir, k)
+	for {
+		f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			return nil, err
+		}
+		if err := flock(f, unix.LOCK_SH); err != nil {
+			f.Close()
+			return nil, err
+		}
+		if sameFile(f, p) {
+			touch(f)
+			return f, nil
+		}
+		f.Close()
+	}
+}
+
+// touch sets f's modification time to now, to the microsecond (finer
+// than the kernel's own clock for file times).
+func touch(f *os.File) {
+	tv := unix.NsecToTimeval(time.Now().UnixNano())
+	_ = unix.Futimes(int(f.Fd()), []unix.Timeval{tv, tv})
+}
+
+func flock(f *os.File, how int) error {
+	for {
+		err := unix.Flock(int(f.Fd()), how)
+		if !errors.Is(err, unix.EINTR) {
+			return err
+		}
+	}
+}
+
+// sameFile reports whether f is still the file at p.
+func sameFile(f *os.File, p string) bool {
+	fi, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	pi, err := os.Stat(p)
+	return err == nil && os.SameFile(fi, pi)
+}
+
+// recordSize writes entry k's size into its lock file, held by this
+// process, and counts it.
+func (c *inputCache) recordSize(k string, size int64) {
+	c.mu.Lock()
+	u := c.inUse[k]
+	if c.total >= 0 {
+		c.total += size
+	}
+	c.mu.Unlock()
+	if u == nil || u.lock == nil {
+		return
+	}
+	_ = u.lock.Truncate(0)
+	_, _ = u.lock.WriteAt([]byte(strconv.FormatInt(size, 10)), 0)
+}
+
+func (c *inputCache) materialise(ctx context.Context, n castore.Node, k, dest string) error {
 	var rnd [8]byte
 	_, _ = rand.Read(rnd[:])
 	tmp := filepath.Join(c.dir, fmt.Sprintf(".tmp-%d-%s", os.Getpid(), hex.EncodeToString(rnd[:])))
@@ -115,7 +269,8 @@ func (c *inputCache) materialise(ctx context.Context, n castore.Node, dest strin
 	if err := fsio.Export(ctx, c.store, n, staged, nil); err != nil {
 		return fmt.Errorf("oci: materialising input: %w", err)
 	}
-	if err := canonicalise(staged, c.uid, c.gid); err != nil {
+	size, err := canonicalise(staged, c.uid, c.gid)
+	if err != nil {
 		return fmt.Errorf("oci: materialising input: %w", err)
 	}
 	if err := os.Rename(staged, dest); err != nil {
@@ -125,6 +280,7 @@ func (c *inputCache) materialise(ctx context.Context, n castore.Node, dest strin
 		}
 		return fmt.Errorf("oci: materialising input: %w", err)
 	}
+	c.recordSize(k, size)
 	return nil
 }
 
@@ -133,27 +289,192 @@ func (c *inputCache) materialise(ctx context.Context, n castore.Node, dest strin
 // build without being exported again. p is moved; on failure it is left
 // for the caller to remove.
 func (c *inputCache) adopt(p string, n castore.Node) {
-	dest := filepath.Join(c.dir, key(n))
+	k := key(n)
+	release, err := c.acquire(k)
+	if err != nil {
+		return
+	}
+	defer release()
+	dest := filepath.Join(c.dir, k)
 	if _, err := os.Lstat(dest); err == nil {
 		return
 	}
-	if canonicalise(p, c.uid, c.gid) != nil {
+	size, err := canonicalise(p, c.uid, c.gid)
+	if err != nil {
 		return
 	}
 	// A rename onto an existing directory fails; onto an existing file
 	// it replaces a copy with the same contents.
-	_ = os.Rename(p, dest)
+	if os.Rename(p, dest) == nil {
+		c.recordSize(k, size)
+	}
+}
+
+// cacheEntry is what trim knows of an entry.
+type cacheEntry struct {
+	key     string
+	size    int64
+	lastUse time.Time
+}
+
+// trim removes the entries used least recently, that no build of any
+// process is using, until the cache holds at most 90% of max bytes, if it
+// holds more than max. It measures the cache afresh, since other
+// processes add to it too; entries without a recorded size (made by an
+// older govix) are measured and count as used long ago.
+func (c *inputCache) trim() {
+	if c.max <= 0 {
+		return
+	}
+	c.mu.Lock()
+	over := c.total < 0 || c.total > c.max
+	c.mu.Unlock()
+	if !over {
+		return
+	}
+	dirents, err := os.ReadDir(c.dir)
+	if err != nil {
+		return
+	}
+	var entries []cacheEntry
+	var total int64
+	for _, d := range dirents {
+		if !isEntry(d.Name()) {
+			continue
+		}
+		e := cacheEntry{key: d.Name()}
+		lp := filepath.Join(c.dir, locksDir, e.key)
+		data, err := os.ReadFile(lp)
+		if n, perr := strconv.ParseInt(string(data), 10, 64); err == nil && perr == nil && n >= 0 {
+			e.size = n
+			if fi, err := os.Stat(lp); err == nil {
+				e.lastUse = fi.ModTime()
+			}
+		} else {
+			e.size = treeSize(filepath.Join(c.dir, e.key))
+			if f, err := os.OpenFile(lp, os.O_RDWR|os.O_CREATE, 0o600); err == nil {
+				_, _ = f.WriteAt([]byte(strconv.FormatInt(e.size, 10)), 0)
+				_ = unix.Futimes(int(f.Fd()), []unix.Timeval{{}, {}})
+				f.Close()
+			}
+		}
+		total += e.size
+		entries = append(entries, e)
+	}
+	// Lock files of entries that are gone (materialising failed, or an
+	// older govix evicted them).
+	if locks, err := os.ReadDir(filepath.Join(c.dir, locksDir)); err == nil && len(locks) > len(entries) {
+		have := map[string]bool{}
+		for _, e := range entries {
+			have[e.key] = true
+		}
+		for _, l := range locks {
+			if !have[l.Name()] {
+				c.removeLock(l.Name())
+			}
+		}
+	}
+	if total > c.max {
+		slices.SortFunc(entries, func(a, b cacheEntry) int { return a.lastUse.Compare(b.lastUse) })
+		target := c.max / 10 * 9
+		for _, e := range entries {
+			if total <= target {
+				break
+			}
+			if c.evict(e.key) {
+				total -= e.size
+			}
+		}
+	}
+	c.mu.Lock()
+	c.total = total
+	c.mu.Unlock()
+}
+
+// evict removes entry k unless a build uses it.
+func (c *inputCache) evict(k string) bool {
+	c.mu.Lock()
+	busy := c.inUse[k] != nil || c.pending[k] != nil
+	c.mu.Unlock()
+	if busy {
+		return false
+	}
+	lp := filepath.Join(c.dir, locksDir, k)
+	f, err := os.OpenFile(lp, os.O_RDWR, 0)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if flock(f, unix.LOCK_EX|unix.LOCK_NB) != nil || !sameFile(f, lp) {
+		return false // in use by another process, or just evicted
+	}
+	var rnd [8]byte
+	_, _ = rand.Read(rnd[:])
+	trash := filepath.Join(c.dir, fmt.Sprintf(".tmp-%d-%s", os.Getpid(), hex.EncodeToString(rnd[:])))
+	if err := os.Rename(filepath.Join(c.dir, k), trash); err != nil {
+		return false
+	}
+	// Whoever waits for this lock file finds it gone and takes a new one.
+	os.Remove(lp)
+	f.Close()
+	_ = os.RemoveAll(trash)
+	return true
+}
+
+// removeLock removes the lock file of an entry that is not in the cache,
+// unless someone holds it (and may be materialising the entry).
+func (c *inputCache) removeLock(k string) {
+	c.mu.Lock()
+	busy := c.inUse[k] != nil
+	c.mu.Unlock()
+	if busy {
+		return
+	}
+	lp := filepath.Join(c.dir, locksDir, k)
+	f, err := os.OpenFile(lp, os.O_RDWR, 0)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	if flock(f, unix.LOCK_EX|unix.LOCK_NB) == nil && sameFile(f, lp) {
+		if _, err := os.Lstat(filepath.Join(c.dir, k)); errors.Is(err, fs.ErrNotExist) {
+			os.Remove(lp)
+		}
+	}
+}
+
+// treeSize is the bytes of file contents (and symlink targets) under p.
+func treeSize(p string) int64 {
+	var size int64
+	_ = filepath.WalkDir(p, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if fi, err := d.Info(); err == nil && !fi.IsDir() {
+			size += fi.Size()
+		}
+		return nil
+	})
+	return size
 }
 
 // canonicalise gives a tree the metadata of a Nix store path, owned by
-// uid and gid.
-func canonicalise(root string, uid, gid int) error {
-	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+// uid and gid, and returns the bytes of file contents (and symlink
+// targets) in it.
+func canonicalise(root string, uid, gid int) (int64, error) {
+	var size int64
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
+		if !d.IsDir() {
+			if fi, err := d.Info(); err == nil {
+				size += fi.Size()
+			}
+		}
 		return canonicaliseOne(p, d.Type(), uid, gid)
 	})
+	return size, err
 }
 
 func canonicaliseOne(p string, typ fs.FileMode, uid, gid int) error {

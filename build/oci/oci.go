@@ -23,6 +23,11 @@
 // process, and its files belong to root rather than to the build user as
 // in Nix's sandbox. Materialising is the default: it matches Nix and
 // leaves builds independent of the builder process.
+//
+// The materialised inputs are bounded (Options.CacheMaxBytes, 8 GiB by
+// default): after a build, if the cache holds more, the inputs used least
+// recently are removed, never one that a build of any process is using
+// (each holds a shared lock on it while it runs).
 package oci
 
 import (
@@ -58,6 +63,11 @@ type Options struct {
 	// CacheDir holds materialised inputs; it may be shared with other
 	// builders and processes. Required.
 	CacheDir string
+	// CacheMaxBytes bounds the materialised inputs (bytes of file
+	// contents): past it, the inputs used least recently that no build
+	// uses are removed. DefaultCacheMaxBytes when 0; no bound when
+	// negative.
+	CacheMaxBytes int64
 	// WorkDir is where each build's scratch directories are made;
 	// os.TempDir() when empty.
 	WorkDir string
@@ -77,9 +87,13 @@ type Options struct {
 	FUSE bool
 }
 
-// inputSource gives the host path at which a node's contents are.
+// DefaultCacheMaxBytes is the input cache's default bound.
+const DefaultCacheMaxBytes = 8 << 30
+
+// inputSource gives the host path at which a node's contents are, there
+// until release is called.
 type inputSource interface {
-	path(ctx context.Context, n castore.Node) (string, error)
+	path(ctx context.Context, n castore.Node) (p string, release func(), err error)
 }
 
 // Builder runs build requests in runc containers. It is safe for
@@ -117,7 +131,10 @@ func New(opts Options) (*Builder, error) {
 		}
 		return &Builder{opts: opts, inputs: fi, fuse: fi}, nil
 	}
-	ic, err := newInputCache(opts.CacheDir, opts.Store, int(opts.UID), int(opts.GID))
+	if opts.CacheMaxBytes == 0 {
+		opts.CacheMaxBytes = DefaultCacheMaxBytes
+	}
+	ic, err := newInputCache(opts.CacheDir, opts.Store, int(opts.UID), int(opts.GID), opts.CacheMaxBytes)
 	if err != nil {
 		return nil, err
 	}
@@ -188,12 +205,16 @@ func (b *Builder) Build(ctx context.Context, req *build.Request, log io.Writer) 
 	}
 	defer os.RemoveAll(work)
 
-	spec, scratch, err := b.prepare(ctx, req, work)
+	spec, scratch, release, err := b.prepare(ctx, req, work)
 	if err != nil {
 		return nil, err
 	}
 	spec.Log = log
 	res, err := b.opts.Runtime.Run(ctx, spec)
+	release()
+	if ic, ok := b.inputs.(*inputCache); ok {
+		defer ic.trim()
+	}
 	att := build.Attempt{Host: b.opts.Host}
 	var setup *sandbox.SetupError
 	switch {
@@ -283,9 +304,10 @@ func (b *Builder) runs(system string) bool {
 }
 
 // prepare makes the scratch directories and extra files, materialises the
-// inputs, and returns the sandbox spec and the host directory of each
-// scratch path.
-func (b *Builder) prepare(ctx context.Context, req *build.Request, work string) (*sandbox.Spec, map[string]string, error) {
+// inputs, and returns the sandbox spec, the host directory of each
+// scratch path, and the function that lets the inputs go once the build
+// has run.
+func (b *Builder) prepare(ctx context.Context, req *build.Request, work string) (_ *sandbox.Spec, _ map[string]string, release func(), err error) {
 	uid, gid := int(b.opts.UID), int(b.opts.GID)
 	spec := &sandbox.Spec{
 		Args:     req.Args,
@@ -317,13 +339,13 @@ func (b *Builder) prepare(ctx context.Context, req *build.Request, work string) 
 	for i, s := range req.ScratchPaths {
 		host := filepath.Join(work, fmt.Sprintf("s%d", i))
 		if err := os.Mkdir(host, 0o700); err != nil {
-			return nil, nil, fmt.Errorf("oci: %w", err)
+			return nil, nil, nil, fmt.Errorf("oci: %w", err)
 		}
 		if s == req.InputsDir {
 			// Like Nix's store directory in the sandbox: group-writable
 			// and sticky, so builds can add paths but not remove inputs.
 			if err := os.Chmod(host, 0o775|os.ModeSticky); err != nil {
-				return nil, nil, fmt.Errorf("oci: %w", err)
+				return nil, nil, nil, fmt.Errorf("oci: %w", err)
 			}
 		}
 		scratch[s] = host
@@ -333,7 +355,7 @@ func (b *Builder) prepare(ctx context.Context, req *build.Request, work string) 
 		s := req.ScratchOf(f.Path)
 		host := filepath.Join(scratch[s], filepath.FromSlash(strings.TrimPrefix(f.Path, s+"/")))
 		if err := writeOwned(host, f.Contents, uid, gid); err != nil {
-			return nil, nil, fmt.Errorf("oci: additional file /%s: %w", f.Path, err)
+			return nil, nil, nil, fmt.Errorf("oci: additional file /%s: %w", f.Path, err)
 		}
 	}
 	for _, p := range req.Constraints.AvailableROPaths {
@@ -344,23 +366,33 @@ func (b *Builder) prepare(ctx context.Context, req *build.Request, work string) 
 		}
 	}
 	mounts := make([]sandbox.Mount, len(req.Inputs))
+	releases := make([]func(), len(req.Inputs))
+	release = func() {
+		for _, r := range releases {
+			if r != nil {
+				r()
+			}
+		}
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(8)
 	for i, in := range req.Inputs {
 		g.Go(func() error {
-			p, err := b.inputs.path(gctx, in.Node)
+			p, rel, err := b.inputs.path(gctx, in.Node)
 			if err != nil {
 				return fmt.Errorf("input %s: %w", in.Name, err)
 			}
+			releases[i] = rel
 			mounts[i] = sandbox.Mount{Source: p, Target: path.Join("/", req.InputsDir, in.Name)}
 			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return nil, nil, fmt.Errorf("oci: %w", err)
+		release()
+		return nil, nil, nil, fmt.Errorf("oci: %w", err)
 	}
 	spec.Mounts = append(spec.Mounts, mounts...)
-	return spec, scratch, nil
+	return spec, scratch, release, nil
 }
 
 // writeOwned writes a file (and its missing parent directories) owned by
