@@ -25,8 +25,8 @@ func builtinToJSON(c Call) Value {
 }
 
 // WriteJSON writes v as `nix-instantiate --eval --json` does: as JSON
-// (evaluated completely when strict), followed by a newline. Paths are
-// copied to the store, which needs a Store.
+// (evaluated completely when strict), with no newline after it (Nix 2.8
+// writes none). Paths are copied to the store, which needs a Store.
 func (ev *Evaluator) WriteJSON(ctx context.Context, w io.Writer, v Value, strict bool) error {
 	var b strings.Builder
 	err := ev.run(ctx, func() {
@@ -36,7 +36,6 @@ func (ev *Evaluator) WriteJSON(ctx context.Context, w io.Writer, v Value, strict
 	if err != nil {
 		return err
 	}
-	b.WriteString("\n")
 	_, werr := io.WriteString(w, b.String())
 	return werr
 }

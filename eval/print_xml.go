@@ -105,8 +105,15 @@ func (ev *Evaluator) xmlString(v Value, strict, location bool, ctx *ContextBuild
 
 func (ev *Evaluator) posXML(as []xmlAttr, p syntax.Pos) []xmlAttr {
 	pos := ev.fset.Position(p)
-	if strings.HasPrefix(pos.Filename, "/") {
+	switch {
+	case strings.HasPrefix(pos.Filename, "/"):
 		as = append(as, xmlAttr{"path", pos.Filename})
+	case pos.Filename == "«string»" || pos.Filename == "«stdin»":
+		// Nix 2.8 names an expression given as text (-E, standard
+		// input) by that text.
+		if f := ev.fset.File(p); f != nil {
+			as = append(as, xmlAttr{"path", string(f.Source())})
+		}
 	}
 	return append(as, xmlAttr{"line", strconv.Itoa(pos.Line)}, xmlAttr{"column", strconv.Itoa(pos.Column)})
 }

@@ -161,7 +161,11 @@ func runEval(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	defer out.Flush()
 	switch {
 	case o.json:
-		err = ev.WriteJSON(ctx, out, v, true)
+		// nix eval --json ends the document with a newline
+		// (nix-instantiate --eval --json does not).
+		if err = ev.WriteJSON(ctx, out, v, true); err == nil {
+			err = out.WriteByte('\n')
+		}
 	case o.raw:
 		// As nix eval --raw: a string (or a set that coerces to one) is
 		// printed as it is, nothing else is forced.
