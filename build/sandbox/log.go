@@ -70,6 +70,21 @@ func (p *logPump) run(r *os.File) {
 // holding the pipe has exited.
 func (p *logPump) wait() { <-p.done }
 
+// waitOrCut is wait, for at most d: then it stops reading r. Every
+// process that could hold the pipe should be gone by the time this is
+// called; one that escaped must not hold the build up forever.
+func (p *logPump) waitOrCut(r *os.File, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-p.done:
+	case <-t.C:
+		_ = r.SetReadDeadline(time.Now())
+		_ = r.Close()
+		<-p.done
+	}
+}
+
 // tailBuffer keeps the last max bytes written to it.
 type tailBuffer struct {
 	buf   []byte // ring once full

@@ -409,8 +409,16 @@ func (rt *Runtime) run(ctx context.Context, s *Spec, id, bundle string, stopped 
 	runcDone := make(chan error, 1)
 	go func() { runcDone <- cmd.Wait() }()
 	var runcErr error
+	startLimit := time.NewTimer(runcStartLimit)
+	defer startLimit.Stop()
 	select {
 	case runcErr = <-runcDone:
+	case <-startLimit.C:
+		// runc takes milliseconds to start a container; one that hangs
+		// must not hang the build.
+		_ = cmd.Process.Kill()
+		<-runcDone
+		runcErr = fmt.Errorf("runc did not start the container in %v", runcStartLimit)
 	case <-ctx.Done():
 		// Let runc finish starting the container (it takes milliseconds)
 		// so that it can be killed, but not forever.
@@ -424,7 +432,7 @@ func (rt *Runtime) run(ctx context.Context, s *Spec, id, bundle string, stopped 
 		t.Stop()
 	}
 	if runcErr != nil {
-		pump.wait()
+		pump.waitOrCut(pr, pumpDrainLimit)
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("sandbox: run canceled: %w", ctx.Err())
 		}
@@ -509,7 +517,7 @@ loop:
 	*stopped = true
 	// Every other writer of the pipe was in the process's PID namespace,
 	// which ended with it: the pump sees EOF at once.
-	pump.wait()
+	pump.waitOrCut(pr, pumpDrainLimit)
 
 	res := &Result{
 		Killed:  killed,
@@ -541,6 +549,14 @@ loop:
 	}
 	return res, nil
 }
+
+// Bounds on what should take no time, so that nothing the builder does
+// not control can hang a build: runc starting a container, and the log's
+// end once the run is over.
+const (
+	runcStartLimit = 2 * time.Minute
+	pumpDrainLimit = 10 * time.Second
+)
 
 // containerProcess returns the process runc started, which is now a child
 // of this process.
