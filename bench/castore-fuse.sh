@@ -9,16 +9,22 @@
 #
 #   native      tar -cf - . | cat >/dev/null  on the original tree, which is
 #               in the page cache (it is read once before the rounds)
-#   cold        the same through the fresh mount: every byte comes from the
-#               store, verified, through FUSE
+#   cold        the same through the fresh mount: nothing of the tree is in
+#               the kernel's caches for the mount (dentries, attributes,
+#               listings, page cache), so every byte comes from the store,
+#               verified, through FUSE. The store's pack files are in the
+#               page cache, as the original tree is for native: both sides
+#               read from memory, neither from the disk
 #   warm        the same again through the same mount: what the kernel kept
 #   walk        tar -cf /dev/null . on the mount and on the tree: GNU tar does
 #               not read file data when the archive is /dev/null, so this
 #               times the metadata walk alone (listings, stats, opens)
-#   cold-noprefetch   cold with --prefetch 0 (no page-cache prefetching)
+#   cold-noprefetch   cold with --prefetch 0 (no prefetching: no files
+#               pushed into the page cache, no directories listed ahead)
 #
-# Each timing is the best of RUNS rounds (default 3): the machine is shared,
-# and the best run is the one least disturbed. Ratios are to native.
+# Each timing is the median of RUNS rounds (default 3; the best is shown
+# too: the machine is shared, and the best run is the one least disturbed).
+# Ratios are of medians, to native's.
 #
 # A FUSE read is a round trip between the reader and the server, so on a
 # machine whose cores are busy with other work every round trip waits for a
@@ -64,6 +70,7 @@ timed() {
 	echo "$start $end" | awk '{printf "%.3f\n", $2-$1}' >>"$out"
 }
 best() { sort -n "$1" | head -1; }
+median() { sort -n "$1" | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 ratio() { echo "$1 $2" | awk '{printf "%.2f", $1/$2}'; }
 mbs() { echo "$1 $2" | awk '{printf "%.0f", $1/1e6/$2}'; }
 
@@ -91,7 +98,7 @@ start=$(now)
 digest=$("$govix" --store "$store" castore import "$tree")
 import=$(echo "$start $(now)" | awk '{printf "%.2f", $2-$1}')
 echo "tree: $tree ($((bytes / 1000000)) MB as tar, $nfiles files), imported in $import s as $digest"
-echo "best of $runs rounds; $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)${rt:+; real-time priority (BENCH_RT=1)}"
+echo "median of $runs rounds; $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)${rt:+; real-time priority (BENCH_RT=1)}"
 
 read_all='tar -cf - . | cat >/dev/null'
 walk='tar -cf /dev/null .'
@@ -117,14 +124,17 @@ mount_tree
 diff -r --no-dereference "$tree" "$mnt" >/dev/null || { echo "castore-fuse: the mount differs from the tree" >&2; exit 1; }
 unmount_tree
 
-native=$(best "$tmp/t.native")
-report() { # NAME SECONDS BASE TARGET
-	printf '%-40s %7.3f s  %6s MB/s  ratio %5s%s\n' "$1" "$2" "$(mbs "$bytes" "$2")" "$(ratio "$2" "$3")" "$4"
+native=$(median "$tmp/t.native")
+report() { # NAME FILE TARGET
+	local m
+	m=$(median "$2")
+	printf '%-40s %7.3f s  %6s MB/s  ratio %5s  (best %.3f s)%s\n' "$1" "$m" "$(mbs "$bytes" "$m")" "$(ratio "$m" "$native")" "$(best "$2")" "$3"
 }
-report "read original tree (native, cached)" "$native" "$native" ""
-report "read through fresh mount (cold)" "$(best "$tmp/t.cold")" "$native" "  (target <= 2)"
-report "read through mount again (warm)" "$(best "$tmp/t.warm")" "$native" "  (target <= 2)"
-report "cold, --prefetch 0" "$(best "$tmp/t.cold-noprefetch")" "$native" ""
-wn=$(best "$tmp/t.walk-native")
+report "read original tree (native, cached)" "$tmp/t.native" ""
+report "read through fresh mount (cold)" "$tmp/t.cold" "  (target <= 2)"
+report "read through mount again (warm)" "$tmp/t.warm" "  (target <= 2)"
+report "cold, --prefetch 0" "$tmp/t.cold-noprefetch" ""
+wn=$(median "$tmp/t.walk-native")
+wm=$(median "$tmp/t.walk-mount")
 printf '%-40s %7.3f s\n' "metadata walk, original" "$wn"
-printf '%-40s %7.3f s                ratio %5s\n' "metadata walk, fresh mount" "$(best "$tmp/t.walk-mount")" "$(ratio "$(best "$tmp/t.walk-mount")" "$wn")"
+printf '%-40s %7.3f s                ratio %5s\n' "metadata walk, fresh mount" "$wm" "$(ratio "$wm" "$wn")"

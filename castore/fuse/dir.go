@@ -84,13 +84,13 @@ func (fs *fileSystem) ReadDirPlus(_ <-chan struct{}, in *gofuse.ReadIn, out *gof
 }
 
 func (fs *fileSystem) readDir(in *gofuse.ReadIn, out *gofuse.DirEntryList, plus bool) gofuse.Status {
+	dir := fs.node(in.NodeId)
+	if dir == nil {
+		return gofuse.Status(syscall.ESTALE)
+	}
 	var h *dirHandle
 	if in.Fh == 0 && fs.noOpenDir {
-		n := fs.node(in.NodeId)
-		if n == nil {
-			return gofuse.Status(syscall.ESTALE)
-		}
-		d, status := fs.directory(n)
+		d, status := fs.directory(dir)
 		if !status.Ok() {
 			return status
 		}
@@ -105,11 +105,10 @@ func (fs *fileSystem) readDir(in *gofuse.ReadIn, out *gofuse.DirEntryList, plus 
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	var listed []*inode // files handed to the kernel, for prefetching
+	// Files and directories handed to the kernel, for prefetching.
+	var files, dirs []*inode
 	if plus && h.dir != nil {
-		if dir := fs.node(in.NodeId); dir != nil {
-			defer func() { fs.listed(dir, listed) }()
-		}
+		defer func() { fs.listed(dir, files, dirs) }()
 	}
 	added := false
 	for off := in.Offset; ; off++ {
@@ -165,10 +164,13 @@ func (fs *fileSystem) readDir(in *gofuse.ReadIn, out *gofuse.DirEntryList, plus 
 		// kernel hold an inode per store path. The kernel looks those up
 		// when they are used.
 		if off >= firstEntry && h.dir != nil {
-			child := fs.ref(e.Node)
+			child := fs.ref(dir, e.Name, e.Node)
 			fs.fillEntry(child, eo)
-			if e.Kind == castore.KindFile {
-				listed = append(listed, child)
+			switch e.Kind {
+			case castore.KindFile:
+				files = append(files, child)
+			case castore.KindDirectory:
+				dirs = append(dirs, child)
 			}
 		}
 	}

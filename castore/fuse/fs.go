@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -48,6 +50,14 @@ type fileSystem struct {
 	prefetchMax int            // largest file prefetched; <= 0 for none
 	prefetchQ   chan *inode    // files to push
 	notify      *gofuse.Server // for FUSE_NOTIFY_STORE
+
+	// Listing ahead (walk.go), through the mount at mountpoint; off
+	// without one (walkCtx nil).
+	mountpoint string
+	walkCtx    context.Context
+	stopWalk   context.CancelFunc
+	walks      dirStack
+	walking    sync.WaitGroup
 
 	noOpen    bool // the kernel does without OPEN and RELEASE for files
 	noOpenDir bool // and without OPENDIR and RELEASEDIR for directories
@@ -104,6 +114,13 @@ type inode struct {
 
 	nlookup uint64 // the kernel's references; guarded by fileSystem.mu
 
+	// parent and name are where the kernel first found the node: a path
+	// to it (a node found under several names keeps its first). Nothing
+	// below the root can contain itself, so parents lead to the root.
+	// The root's are nil and "". Set once, before the inode is shared.
+	parent *inode
+	name   string
+
 	// dir caches a directory's contents once read; immutable, so a race
 	// to fill it is harmless.
 	dir atomic.Pointer[castore.Directory]
@@ -113,10 +130,13 @@ type inode struct {
 	listing    atomic.Pointer[prefetchGroup] // a directory's listed files
 	group      atomic.Pointer[prefetchGroup] // the listing a file was last handed out by
 	prefetched atomic.Bool                   // queued for pushing into the page cache once
+	walked     atomic.Bool                   // a directory queued for listing ahead once
 	read       atomic.Bool                   // the kernel asked to read it
 }
 
-func newFileSystem(ctx context.Context, blobs castore.BlobService, dirs castore.DirectoryService, root Root, log *slog.Logger, ttl time.Duration, prefetchMax int) *fileSystem {
+// newFileSystem serves root from blobs and dirs. mountpoint is where it is
+// mounted, for listing ahead; "" turns that off.
+func newFileSystem(ctx context.Context, blobs castore.BlobService, dirs castore.DirectoryService, root Root, mountpoint string, log *slog.Logger, ttl time.Duration, prefetchMax int) *fileSystem {
 	fs := &fileSystem{
 		RawFileSystem: gofuse.NewDefaultRawFileSystem(),
 		ctx:           ctx,
@@ -127,6 +147,7 @@ func newFileSystem(ctx context.Context, blobs castore.BlobService, dirs castore.
 		owner:         gofuse.Owner{Uid: uint32(syscall.Geteuid()), Gid: uint32(syscall.Getegid())},
 		ttl:           ttl,
 		prefetchMax:   prefetchMax,
+		mountpoint:    mountpoint,
 		nodes:         make(map[uint64]*inode),
 		byKey:         make(map[nodeKey]*inode),
 		nextID:        rootID,
@@ -151,21 +172,38 @@ func (fs *fileSystem) node(id uint64) *inode {
 	return fs.nodes[id]
 }
 
-// ref returns the inode for n, creating it if the kernel does not know n
-// yet, and counts one more kernel reference to it.
-func (fs *fileSystem) ref(n castore.Node) *inode {
+// ref returns the inode for n, found as name in parent, creating it if the
+// kernel does not know n yet, and counts one more kernel reference to it.
+func (fs *fileSystem) ref(parent *inode, name string, n castore.Node) *inode {
 	k := keyOf(n)
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	in := fs.byKey[k]
 	if in == nil {
 		fs.nextID++
-		in = &inode{id: fs.nextID, node: n, key: k, ino: inoOf(k)}
+		in = &inode{id: fs.nextID, node: n, key: k, ino: inoOf(k), parent: parent, name: name}
 		fs.nodes[in.id] = in
 		fs.byKey[k] = in
 	}
 	in.nlookup++
 	return in
+}
+
+// path returns a path of in relative to the mount point (its first name,
+// for a node found under several), or false when in has none.
+func (fs *fileSystem) path(in *inode) (string, bool) {
+	var names []string
+	fs.mu.Lock()
+	for ; in.id != rootID; in = in.parent {
+		if in.parent == nil {
+			fs.mu.Unlock()
+			return "", false
+		}
+		names = append(names, in.name)
+	}
+	fs.mu.Unlock()
+	slices.Reverse(names)
+	return filepath.Join(append([]string{"."}, names...)...), true
 }
 
 // Forget drops n of the kernel's references to a node; at zero the node is
@@ -274,7 +312,7 @@ func (fs *fileSystem) Lookup(_ <-chan struct{}, h *gofuse.InHeader, name string,
 		}
 		child = n
 	}
-	fs.fillEntry(fs.ref(child), out)
+	fs.fillEntry(fs.ref(parent, name, child), out)
 	return gofuse.OK
 }
 

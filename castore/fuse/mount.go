@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
@@ -34,11 +35,12 @@ type Options struct {
 	CacheTimeout time.Duration
 
 	// PrefetchMax is the size of the largest file the server pushes into
-	// the kernel's page cache right after its directory is listed, in the
-	// background, so that reading a tree of small files (tar, cp -r,
-	// grep -r) does not wait for a round trip per file; see prefetch.go.
-	// It costs reading files that may not be read. Default
-	// DefaultPrefetchMax; negative turns it off.
+	// the kernel's page cache ahead of a reader, in the background, once
+	// the reader reads files of a listing; and once it reads a tree (tar,
+	// cp -r, grep -r), directories are listed ahead of it too. So reading
+	// a tree of small files does not wait for round trips per file and
+	// per directory; see prefetch.go. It costs reading files that may not
+	// be read. Default DefaultPrefetchMax; negative turns prefetching off.
 	PrefetchMax int
 
 	// Logger receives a line for each backend error (which the reader
@@ -58,6 +60,7 @@ const DefaultPrefetchMax = 128 << 10
 type Server struct {
 	mountpoint string
 	srv        *gofuse.Server
+	fs         *fileSystem
 	log        *slog.Logger
 	served     chan struct{} // closed when serving ended
 	stopWatch  func() bool   // stops the unmount on ctx's cancellation
@@ -91,11 +94,21 @@ func Mount(ctx context.Context, mountpoint string, blobs castore.BlobService, di
 	if err := checkMountpoint(mountpoint, root); err != nil {
 		return nil, err
 	}
+	// Walkers list directories ahead through the mount (walk.go).
+	walkFrom := ""
+	if root.lister != nil || root.node.Kind == castore.KindDirectory {
+		// Absolute: the working directory may change while mounted.
+		abs, err := filepath.Abs(mountpoint)
+		if err != nil {
+			return nil, fmt.Errorf("mounting %s: %w", mountpoint, err)
+		}
+		walkFrom = abs
+	}
 
 	// Backend calls outlive ctx: a busy mount detached on cancellation
 	// still serves its users. They end when serving does.
 	fsCtx, cancelFS := context.WithCancel(context.WithoutCancel(ctx))
-	fsys := newFileSystem(fsCtx, blobs, dirs, root, o.Logger, o.CacheTimeout, o.PrefetchMax)
+	fsys := newFileSystem(fsCtx, blobs, dirs, root, walkFrom, o.Logger, o.CacheTimeout, o.PrefetchMax)
 	srv, err := gofuse.NewServer(fsys, mountpoint, &gofuse.MountOptions{
 		AllowOther:    o.AllowOther,
 		FsName:        o.Name,
@@ -120,7 +133,7 @@ func Mount(ctx context.Context, mountpoint string, blobs castore.BlobService, di
 		cancelFS()
 		return nil, fmt.Errorf("mounting %s: %w", mountpoint, err)
 	}
-	s := &Server{mountpoint: mountpoint, srv: srv, log: o.Logger, served: make(chan struct{})}
+	s := &Server{mountpoint: mountpoint, srv: srv, fs: fsys, log: o.Logger, served: make(chan struct{})}
 	go func() {
 		defer close(s.served)
 		defer cancelFS()
@@ -229,6 +242,7 @@ func (s *Server) unmount(lazy bool) error {
 	if s.unmounted {
 		return nil
 	}
+	s.fs.stopWalking() // the walkers must not keep the mount busy
 	err := unmount(s.mountpoint, 0)
 	if errors.Is(err, syscall.EBUSY) && lazy {
 		s.log.Warn("castore fuse: " + s.mountpoint + " is busy; detached it, it goes on serving the files in use")

@@ -1,27 +1,46 @@
 package fuse
 
 import (
+	"context"
 	"io"
+	"slices"
 	"sync"
 
 	gofuse "github.com/hanwen/go-fuse/v2/fuse"
 )
 
-// Prefetching small files.
+// Prefetching.
 //
 // Reading a tree (tar, cp -r, grep -r, a compiler reading headers) lists a
-// directory and then reads each of its files: one synchronous round trip
-// through the kernel per small file, which dominates the time for trees of
-// many small files. Since contents never change, the server can instead
-// push them into the kernel's page cache (FUSE_NOTIFY_STORE) in the
-// background, ahead of the reader, and the reads find them there.
+// directory and then reads each of its files, descending into each
+// subdirectory: one synchronous round trip through the kernel per small
+// file and two per directory (its entries, then the empty answer that ends
+// the listing), which dominates the time for trees of many small files.
+// Since nothing ever changes, the server can instead do that work ahead of
+// the reader, in the background, and the reader finds it in the kernel's
+// caches:
 //
-// This is speculation, so it is bounded. It starts only when a file is read
-// that was handed to the kernel by a listing (READDIRPLUS), and then covers
-// the other files of that listing: listing alone (ls -l, find, du) reads no
-// contents, and neither does reading a file looked up by name. Only files up
-// to the configured size are pushed, by a few workers, from a queue that
-// drops what it cannot take.
+//   - Files are pushed into the page cache (FUSE_NOTIFY_STORE).
+//   - Directories are listed ahead through the mount itself, by the
+//     server's own "walkers", which leaves their entries, with attributes,
+//     in the kernel's dentry cache and their listings in its directory
+//     cache (FOPEN_CACHE_DIR).
+//
+// This is speculation, so it waits for the reader to show what it does:
+//
+//   - Reading a file handed out by a listing (READDIRPLUS) pushes the other
+//     small files of that listing. Listing alone (ls -l, find, du) reads
+//     no contents, and neither does reading a file looked up by name.
+//   - Listing a subdirectory of a directory one of whose files was read
+//     means the reader reads trees: then the whole subtree of that
+//     directory is listed ahead, depth first in listing order as tar or
+//     cp -r go, and each directory the walkers list has its small files
+//     pushed.
+//
+// Only files up to the configured size are pushed, by a few workers, from
+// a bounded queue: from a reader's listing the queue drops what it cannot
+// take (the kernel will ask for it), while the walkers wait for room, so
+// they stay at most a queue ahead of the pushers.
 
 // prefetchWorkers read and push files concurrently with the reader; they
 // spend much of their time in system calls, so more than the cores help.
@@ -30,15 +49,22 @@ const prefetchWorkers = 4
 // prefetchQueue bounds the files waiting to be pushed.
 const prefetchQueue = 4096
 
-// prefetchGroup is the files listed in one directory, over all the
+// walkWorkers list directories ahead; each waits for a round trip most of
+// the time.
+const walkWorkers = 2
+
+// prefetchGroup is the entries listed in one directory, over all the
 // READDIRPLUS calls that listed it.
 type prefetchGroup struct {
 	mu      sync.Mutex
 	files   []*inode
+	dirs    []*inode
 	started bool // a file was read: the group's files are being pushed
+	walked  bool // its subdirectories are being listed ahead
 }
 
-// startPrefetch starts the workers; they stop when fs.ctx ends.
+// startPrefetch starts the pushers and the walkers; they stop when fs.ctx
+// ends, the walkers also at stopWalking.
 func (fs *fileSystem) startPrefetch(srv *gofuse.Server) {
 	if fs.prefetchMax <= 0 {
 		return
@@ -48,12 +74,29 @@ func (fs *fileSystem) startPrefetch(srv *gofuse.Server) {
 	for range prefetchWorkers {
 		go fs.prefetchLoop()
 	}
+	if fs.mountpoint == "" {
+		return
+	}
+	fs.walkCtx, fs.stopWalk = context.WithCancel(fs.ctx)
+	fs.walks.ready = make(chan struct{}, 1)
+	for range walkWorkers {
+		fs.walking.Go(fs.walkLoop)
+	}
 }
 
-// listed records the files a listing of dir handed to the kernel: reading
-// one of them pushes the others.
-func (fs *fileSystem) listed(dir *inode, files []*inode) {
-	if fs.prefetchQ == nil || len(files) == 0 {
+// stopWalking stops the walkers and waits for them: they use the mount,
+// which must not be busy with them when it is unmounted.
+func (fs *fileSystem) stopWalking() {
+	if fs.stopWalk != nil {
+		fs.stopWalk()
+		fs.walking.Wait()
+	}
+}
+
+// listed records the files and directories a listing of dir handed to the
+// kernel.
+func (fs *fileSystem) listed(dir *inode, files, dirs []*inode) {
+	if fs.prefetchQ == nil {
 		return
 	}
 	g := dir.listing.Load()
@@ -61,8 +104,8 @@ func (fs *fileSystem) listed(dir *inode, files []*inode) {
 		dir.listing.CompareAndSwap(nil, &prefetchGroup{})
 		g = dir.listing.Load()
 	}
+	var walk []*inode
 	g.mu.Lock()
-	defer g.mu.Unlock()
 	for _, f := range files {
 		if f.group.Swap(g) == g {
 			continue // listed before
@@ -71,6 +114,30 @@ func (fs *fileSystem) listed(dir *inode, files []*inode) {
 		if g.started {
 			fs.queue(f)
 		}
+	}
+	for _, d := range dirs {
+		if d.group.Swap(g) == g {
+			continue
+		}
+		g.dirs = append(g.dirs, d)
+		if g.walked {
+			walk = append(walk, d)
+		}
+	}
+	g.mu.Unlock()
+	fs.walkAhead(walk)
+
+	// A reader lists a subdirectory of a directory whose files it reads:
+	// list the rest of that directory's subtree ahead of it. (What the
+	// walkers list themselves is marked walked.)
+	if parent := dir.group.Load(); parent != nil && !dir.walked.Load() {
+		parent.mu.Lock()
+		if parent.started && !parent.walked {
+			parent.walked = true
+			walk = slices.Clone(parent.dirs)
+		}
+		parent.mu.Unlock()
+		fs.walkAhead(walk)
 	}
 }
 
@@ -94,15 +161,32 @@ func (fs *fileSystem) readStarted(in *inode) {
 	}
 }
 
+// wantPush reports whether f should be pushed, and marks it so only once.
+func (fs *fileSystem) wantPush(f *inode) bool {
+	return !f.read.Load() && f.node.Size > 0 && f.node.Size <= uint64(fs.prefetchMax) && f.prefetched.CompareAndSwap(false, true)
+}
+
 // queue queues f for pushing unless it is read, too big, queued before, or
 // the queue is full (then the kernel will ask for it when needed).
 func (fs *fileSystem) queue(f *inode) {
-	if f.read.Load() || f.node.Size == 0 || f.node.Size > uint64(fs.prefetchMax) || !f.prefetched.CompareAndSwap(false, true) {
+	if !fs.wantPush(f) {
 		return
 	}
 	select {
 	case fs.prefetchQ <- f:
 	default:
+		f.prefetched.Store(false)
+	}
+}
+
+// queueWait queues f for pushing like queue, but waits for room.
+func (fs *fileSystem) queueWait(ctx context.Context, f *inode) {
+	if !fs.wantPush(f) {
+		return
+	}
+	select {
+	case fs.prefetchQ <- f:
+	case <-ctx.Done():
 		f.prefetched.Store(false)
 	}
 }

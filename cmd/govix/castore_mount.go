@@ -76,7 +76,7 @@ serving them until they are closed.`,
 	f := cmd.Flags()
 	f.BoolVar(&allowOther, "allow-other", false, "let other users access the mount (needs user_allow_other in /etc/fuse.conf unless root)")
 	f.BoolVar(&executable, "executable", false, "when DIGEST is a blob, show the file as executable")
-	f.IntVar(&prefetch, "prefetch", castorefuse.DefaultPrefetchMax, "push files up to this many bytes into the page cache when their directory is listed (0: off)")
+	f.IntVar(&prefetch, "prefetch", castorefuse.DefaultPrefetchMax, "when files are read, push files up to this many bytes into the page cache ahead of the reader, and list directories ahead of a reader of the tree (0: off)")
 	f.BoolVar(&debug, "debug", false, "log every FUSE request to stderr")
 	return cmd
 }
