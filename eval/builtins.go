@@ -382,6 +382,24 @@ func (c Call) WithFrame(msg string, f func()) {
 	c.Ev.popFrame()
 }
 
+// AttrFrame is a trace message about one attribute of many: Before, the
+// attribute's name, After. The message is built only when it is shown, so
+// a builtin that goes through many attributes (derivationStrict) pushes a
+// frame for each without building a string for each.
+type AttrFrame struct {
+	Before, After string
+}
+
+// PushAttrFrame pushes the trace message t for attribute name, to be shown
+// if what follows fails; PopFrame pops it. (A panic unwinding past it
+// takes it away too.) t must not change afterwards.
+func (c Call) PushAttrFrame(t *AttrFrame, name Sym) {
+	c.Ev.pushFrame(frame{kind: frameAttrMsg, n: int(name), p: t})
+}
+
+// PopFrame pops the frame PushAttrFrame pushed.
+func (c Call) PopFrame() { c.Ev.popFrame() }
+
 // initBuiltins builds the base environment and the builtins set.
 func (ev *Evaluator) initBuiltins() {
 	byName := map[string]*Builtin{}

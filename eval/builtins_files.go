@@ -56,6 +56,38 @@ func (c Call) resolveSymlinks(p string, mode symlinkMode) string {
 	if mode == resolveNone || p == "/" {
 		return p
 	}
+	// Until a component turns out to be a symbolic link (rare), the
+	// result is p itself: check its prefixes without building strings.
+	ev := c.Ev
+	for end := 0; end < len(p); {
+		next := strings.IndexByte(p[end+1:], '/')
+		last := next < 0
+		if last {
+			next = len(p)
+		} else {
+			next += end + 1
+		}
+		if comp := p[end+1 : next]; comp == "" || comp == "." || comp == ".." {
+			break
+		}
+		if mode != resolveFull && last {
+			return p
+		}
+		st, err := ev.io.Lstat(ev.ctx, p[:next])
+		if err == nil && st.Mode()&fs.ModeSymlink != 0 {
+			break
+		}
+		if last {
+			return p
+		}
+		end = next
+	}
+	return c.resolveSymlinksSlow(p, mode)
+}
+
+// resolveSymlinksSlow is resolveSymlinks for a path with a symbolic link
+// (or a component to resolve lexically) in it.
+func (c Call) resolveSymlinksSlow(p string, mode symlinkMode) string {
 	ev := c.Ev
 	todo := strings.Split(p[1:], "/")
 	res := ""

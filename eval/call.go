@@ -171,8 +171,7 @@ func (ev *Evaluator) callCurried(l *Lambda, inner *lambdaNode, a, b Value, pos s
 		env = ev.takeEnv1(l.env, a)
 		env2 = ev.takeEnv1(env, b)
 	} else {
-		env = ev.newEnv1(l.env, a)
-		env2 = ev.newEnv1(env, b)
+		env2 = ev.newEnv1Pair(l.env, a, b)
 	}
 	// The outer call only made the inner function, which cannot fail:
 	// errors come from the inner call alone, as in Nix.

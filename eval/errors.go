@@ -270,6 +270,7 @@ const (
 	frameMsgAlways                       // a message shown even in truncated traces
 	frameToStringResult                  // using what __toString returned (p)
 	frameOutPath                         // evaluating or using an outPath attribute (p: its value)
+	frameAttrMsg                         // a message naming attribute n (p: *AttrFrame)
 )
 
 // frame is one entry of the evaluator's trace stack. Frames are pushed and
@@ -298,6 +299,9 @@ func (f *frame) entries(ev *Evaluator) []TraceEntry {
 		return []TraceEntry{{Pos: ln.at, Msg: "while calling " + name}}
 	case frameCallSite:
 		return []TraceEntry{{Pos: f.pos, Msg: "from call site"}}
+	case frameAttrMsg:
+		t := f.p.(*AttrFrame)
+		return []TraceEntry{{Pos: f.pos, Msg: t.Before + ev.symbols.name(Sym(f.n)) + t.After}}
 	case frameBuiltin:
 		b, _ := f.p.(*Builtin)
 		if b == nil || b.NoTrace {

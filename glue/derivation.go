@@ -69,14 +69,15 @@ func (g *Glue) derivationStrict(c eval.Call) eval.Value {
 	if b.structured {
 		b.json = append(b.json, '{')
 	}
+	trace := &eval.AttrFrame{Before: "while evaluating the attribute '", After: "' of the derivation '" + b.name + "'"}
 	for _, a := range attrs.All() {
 		key := c.Ev.SymName(a.Name)
 		if key == "__ignoreNulls" {
 			continue
 		}
-		c.WithFrame("while evaluating the attribute '"+key+"' of the derivation '"+b.name+"'", func() {
-			b.attr(key, a.Value)
-		})
+		c.PushAttrFrame(trace, a.Name)
+		b.attr(key, a.Value)
+		c.PopFrame()
 	}
 	if b.structured {
 		b.json = append(b.json, '}')
