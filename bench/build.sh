@@ -57,7 +57,7 @@ nixbuild() {
 	nix-build --store "$tmp/nix" "$tmp/graph.nix" --argstr salt "$1" --no-out-link -j "$jobs" \
 		--option sandbox true --option build-users-group '' --option substituters ''
 }
-govixbuild() { "$govix" build "$tmp/graph.nix" --argstr salt "$1" -j "$jobs"; }
+govixbuild() { "$govix" build "$tmp/graph.nix" --argstr salt "$1" -j "$jobs" --no-out-link; }
 export -f nixbuild govixbuild
 export tmp jobs govix
 

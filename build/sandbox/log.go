@@ -66,13 +66,11 @@ func (p *logPump) run(r *os.File) {
 	}
 }
 
-// wait waits for the end of the output, which comes when every process
-// holding the pipe has exited.
-func (p *logPump) wait() { <-p.done }
-
-// waitOrCut is wait, for at most d: then it stops reading r. Every
-// process that could hold the pipe should be gone by the time this is
-// called; one that escaped must not hold the build up forever.
+// waitOrCut waits for the end of the output, which comes when every
+// process holding the pipe has exited, for at most d: then it stops
+// reading r. Every process that could hold the pipe should be gone by the
+// time this is called; one that escaped must not hold the build up
+// forever.
 func (p *logPump) waitOrCut(r *os.File, d time.Duration) {
 	t := time.NewTimer(d)
 	defer t.Stop()
