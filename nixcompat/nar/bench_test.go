@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -89,5 +91,20 @@ func BenchmarkList(b *testing.B) {
 		if _, err := l.MarshalJSON(); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkDumpGOROOTHash hashes the archive of the Go toolchain's tree,
+// a real tree of ~15k files, mostly small, and a few large binaries: what
+// bench/hash.sh compares with Nix.
+func BenchmarkDumpGOROOTHash(b *testing.B) {
+	out, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		b.Skipf("go env GOROOT: %v", err)
+	}
+	root := strings.TrimSpace(string(out))
+	for b.Loop() {
+		h := sha256.New()
+		must(b, DumpPath(b.Context(), h, root))
 	}
 }

@@ -2,7 +2,6 @@ package nar
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -14,11 +13,14 @@ import (
 // Dumper writes the archive of a file system tree, like nix-store --dump.
 // The zero value is ready to use.
 //
-// The archive is one ordered stream, so it is produced by one goroutine,
-// but everything it needs is fetched ahead: a walker lists directories in
-// archive order and a pool of readers reads the files that come next, up
-// to a memory budget, so that reading overlaps hashing or writing and the
-// memory used stays flat however large the tree.
+// The archive is one ordered stream, written by one goroutine, but all
+// the file system work happens ahead of it: a walker lists directories in
+// archive order and encodes the archive's structure, cutting it into
+// segments of a few dozen files, and a pool of readers turns each segment
+// into large buffers of finished archive bytes, reading the files' contents
+// straight into them. The writer only passes those buffers on, so a hash
+// gets a few large writes instead of several small ones per file, and the
+// memory used stays flat (bounded by Memory) however large the tree.
 type Dumper struct {
 	// Filter, if set, decides which entries below the root are in the
 	// archive: it gets the entry's file system path and type bits
@@ -26,10 +28,10 @@ type Dumper struct {
 	// it rejects is left out with everything below it. It is called from
 	// one goroutine, in archive order.
 	Filter func(path string, mode fs.FileMode) (bool, error)
-	// Readers is how many files are read concurrently; 0 means 4.
+	// Readers is how many segments are read concurrently; 0 means 4.
 	Readers int
-	// Memory bounds the bytes of file contents read ahead; 0 means
-	// 8 MiB, plenty to keep a hash fed (more only costs page faults).
+	// Memory bounds the bytes of archive read ahead; 0 means 8 MiB,
+	// plenty to keep a hash fed (more only costs page faults).
 	Memory int64
 }
 
@@ -57,15 +59,40 @@ func (d *Dumper) DumpFS(ctx context.Context, w io.Writer, fsys fs.FS, name strin
 	return d.dump(ctx, w, fsTree{fsys}, name)
 }
 
-// tree is what dumping needs of a file system.
+// tree is what dumping needs of a file system. Its methods may be called
+// concurrently, except readDir, which only the walker calls.
 type tree interface {
 	lstat(name string) (fs.FileInfo, error)
 	readDir(name string) ([]dirEntry, error) // sorted by name
 	readLink(name string) (string, error)
-	// open opens a regular file and returns its size and whether its
-	// owner may execute it (Nix's criterion for the executable bit).
-	open(name string) (f io.ReadCloser, size int64, exec bool, err error)
+	// join returns the path of entry name of directory dir, and name
+	// itself if dir is "".
 	join(dir, name string) string
+	// files returns a fileReader for one goroutine.
+	files() fileReader
+}
+
+// fileReader opens and reads the regular files of a tree one at a time.
+// Each goroutine that reads files has its own, so that it can keep things
+// open from one file to the next (a directory, say).
+type fileReader interface {
+	// open opens the regular file name of directory dir (see tree.join)
+	// and returns its size and whether its owner may execute it (Nix's
+	// criterion for the executable bit).
+	open(dir, name string) (size int64, exec bool, err error)
+	// Read reads the open file.
+	io.Reader
+	// closeFile closes the open file.
+	closeFile()
+	// release closes whatever the reader still holds.
+	release()
+}
+
+// fileMapper is a fileReader that can map the open file into memory.
+type fileMapper interface {
+	// mapFile maps n bytes of the open file from offset off, a multiple
+	// of mapWindow; unmap undoes it.
+	mapFile(off int64, n int) ([]byte, error)
 }
 
 // dirEntry is an entry of a directory: its name and type bits.
@@ -90,66 +117,95 @@ func (t fsTree) readDir(name string) ([]dirEntry, error) {
 	return fromDirEntries(entries), err
 }
 func (t fsTree) readLink(name string) (string, error) { return fs.ReadLink(t.fsys, name) }
-func (fsTree) join(dir, name string) string           { return path.Join(dir, name) }
+func (t fsTree) files() fileReader                    { return &fsFiles{fsys: t.fsys} }
 
-func (t fsTree) open(name string) (io.ReadCloser, int64, bool, error) {
-	f, err := t.fsys.Open(name)
+func (fsTree) join(dir, name string) string {
+	if dir == "" {
+		return name
+	}
+	return path.Join(dir, name)
+}
+
+// fsFiles reads the files of an fs.FS.
+type fsFiles struct {
+	fsys fs.FS
+	f    fs.File
+}
+
+func (r *fsFiles) open(dir, name string) (int64, bool, error) {
+	name = fsTree{}.join(dir, name)
+	f, err := r.fsys.Open(name)
 	if err != nil {
-		return nil, 0, false, err
+		return 0, false, err
 	}
 	fi, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return nil, 0, false, err
+		return 0, false, err
 	}
 	if !fi.Mode().IsRegular() {
 		f.Close()
-		return nil, 0, false, errNotRegular(name)
+		return 0, false, errNotRegular(name)
 	}
-	return f, fi.Size(), fi.Mode()&0o100 != 0, nil
+	r.f = f
+	return fi.Size(), fi.Mode()&0o100 != 0, nil
 }
+
+func (r *fsFiles) Read(p []byte) (int, error) { return r.f.Read(p) }
+func (r *fsFiles) closeFile()                 { r.f.Close(); r.f = nil }
+func (r *fsFiles) release()                   {}
 
 func errNotRegular(name string) error {
 	return fmt.Errorf("%s changed while being archived: no longer a regular file", name)
 }
 
+func errShorter(name string) error {
+	return fmt.Errorf("%s changed while being archived: shorter than its size", name)
+}
+
 const (
-	// chunkSize is the most a reader reads of a file at once. All chunk
-	// buffers have this size, so that they can all be recycled: a
-	// small file wastes the rest of its buffer while it waits, but the
-	// budget bounds how many wait.
-	chunkSize = 64 << 10
-	// jobChunks is how many chunks of a file a reader may read ahead of
-	// the writer.
-	jobChunks = 16
-	// walkAhead is how many nodes the walker may list ahead of the writer.
-	walkAhead = 1024
+	// segmentFiles and segmentText bound a segment: how many files a
+	// reader reads in a row, and the bytes of structure it copies.
+	segmentFiles = 32
+	segmentText  = 16 << 10
+	// segmentsAhead is how many segments the walker may be ahead of the
+	// writer.
+	segmentsAhead = 256
 )
 
-// item is one node, sent by the walker to the writer in archive order.
-type item struct {
-	hdr Header
-	job *fileJob // regular files
-	err error
+// segment is a run of consecutive bytes of the archive: its structure,
+// encoded by the walker, and the regular files whose nodes go into it,
+// which a reader (or the writer) opens and reads. Whoever changes taken
+// from false to true fills it.
+type segment struct {
+	text  []byte
+	files []segmentFile
+	err   error // instead of the above: the walker failed here
+	taken atomic.Bool
+	// out carries the segment's archive bytes in order, filled buffers
+	// of bufSize bytes (the last one possibly shorter), or an error; it
+	// is closed after the last.
+	out chan filled
 }
 
-// fileJob is a regular file to read. Whoever changes taken from false to
-// true reads it: a reader from the pool, or the writer itself when it gets
-// to a file no reader has started.
-type fileJob struct {
-	fsPath string
-	taken  atomic.Bool
-	out    chan chunk
+// segmentFile is a regular file of a segment: its node goes at text[at:].
+type segmentFile struct {
+	at        int
+	dir, name string
 }
 
-// chunk is what a reader sends the writer: contents, and in the first
-// chunk of a file its metadata and where the rest will come; or an error.
-type chunk struct {
-	size int64
-	exec bool
-	data []byte
-	rest chan chunk
-	err  error
+type filled struct {
+	buf    []byte
+	mapped string // if not "": buf maps part of this file
+	err    error
+}
+
+// cost is what c counts against the memory budget.
+func (c filled) cost() int64 {
+	if c.mapped != "" {
+		return int64(len(c.buf))
+	}
+	return bufSize
 }
 
 func (d *Dumper) dump(ctx context.Context, w io.Writer, t tree, root string) error {
@@ -164,16 +220,17 @@ func (d *Dumper) dump(ctx context.Context, w io.Writer, t tree, root string) err
 		memory = 8 << 20
 	}
 	s := &dumpState{
-		ctx:    ctx,
-		tree:   t,
-		filter: d.Filter,
-		items:  make(chan item, walkAhead),
-		jobs:   make(chan *fileJob, walkAhead),
-		budget: newBudget(memory),
+		ctx:      ctx,
+		tree:     t,
+		filter:   d.Filter,
+		segments: make(chan *segment, segmentsAhead),
+		jobs:     make(chan *segment, segmentsAhead),
+		budget:   newBudget(memory),
+		mapFiles: mapsSafely(w),
 	}
-	// Room for the budget, and for the file the writer waits for, which
-	// may exceed it.
-	s.bufs.max = memory + (jobChunks+1)*chunkSize
+	// Room for the budget, and for the segment the writer waits for,
+	// which may exceed it.
+	s.bufs.max = int(memory/bufSize) + segmentBufs + 1
 	defer func() {
 		cancel()
 		s.budget.close()
@@ -183,7 +240,7 @@ func (d *Dumper) dump(ctx context.Context, w io.Writer, t tree, root string) err
 	go func() {
 		defer wg.Done()
 		defer close(s.jobs)
-		defer close(s.items)
+		defer close(s.segments)
 		s.walkRoot(root)
 	}()
 	for range readers {
@@ -192,265 +249,129 @@ func (d *Dumper) dump(ctx context.Context, w io.Writer, t tree, root string) err
 			s.readLoop()
 		}()
 	}
-	return s.write(NewWriter(w))
+	return s.write(w)
 }
 
 type dumpState struct {
-	ctx    context.Context
-	tree   tree
-	filter func(string, fs.FileMode) (bool, error)
-	items  chan item
-	jobs   chan *fileJob
-	budget *budget
-	bufs   bufPool
+	ctx      context.Context
+	tree     tree
+	filter   func(string, fs.FileMode) (bool, error)
+	segments chan *segment // to the writer, in archive order
+	jobs     chan *segment // to the readers
+	budget   *budget
+	bufs     bufPool
+	// mapFiles says whether files may be mapped into memory: only for
+	// writers that are done with the bytes when Write returns, and that
+	// read them in the calling goroutine or in a system call (see
+	// writeMapped).
+	mapFiles bool
+	// writerWaits is set while the writer waits for a reader.
+	writerWaits atomic.Bool
 }
 
-// send passes an item to the writer; false means the dump was abandoned.
-func (s *dumpState) send(it item) bool {
-	select {
-	case s.items <- it:
-		return true
-	case <-s.ctx.Done():
-		return false
-	}
-}
-
-func (s *dumpState) walkRoot(root string) {
-	fi, err := s.tree.lstat(root)
-	if err != nil {
-		s.send(item{err: err})
-		return
-	}
-	s.walk(root, "/", fi.Mode().Type())
-}
-
-// walk sends the node at fsPath and everything below it, in archive order.
-func (s *dumpState) walk(fsPath, narPath string, mode fs.FileMode) bool {
-	switch {
-	case mode.IsRegular():
-		job := &fileJob{fsPath: fsPath, out: make(chan chunk, 1)}
-		if !s.send(item{hdr: Header{Path: narPath, Type: TypeRegular}, job: job}) {
-			return false
-		}
-		// When the readers are far behind, leave the file to the writer.
-		select {
-		case s.jobs <- job:
-		default:
-		}
-		return true
-	case mode&fs.ModeSymlink != 0:
-		target, err := s.tree.readLink(fsPath)
-		if err != nil {
-			s.send(item{err: err})
-			return false
-		}
-		return s.send(item{hdr: Header{Path: narPath, Type: TypeSymlink, LinkTarget: target}})
-	case mode.IsDir():
-		if !s.send(item{hdr: Header{Path: narPath, Type: TypeDirectory}}) {
-			return false
-		}
-		entries, err := s.tree.readDir(fsPath)
-		if err != nil {
-			s.send(item{err: err})
-			return false
-		}
-		for _, e := range entries {
-			name := e.name
-			child := s.tree.join(fsPath, name)
-			if s.filter != nil {
-				ok, err := s.filter(child, e.mode)
-				if err != nil {
-					s.send(item{err: err})
-					return false
-				}
-				if !ok {
-					continue
-				}
-			}
-			if !s.walk(child, join(narPath, name), e.mode) {
-				return false
-			}
-		}
-		return true
-	default:
-		s.send(item{err: &Error{Offset: -1, Path: narPath, Err: fmt.Errorf("%w: %s is a %v", ErrUnsupported, fsPath, mode)}})
-		return false
-	}
-}
-
-// readLoop is a reader of the pool: it reads files ahead of the writer.
+// readLoop is a reader of the pool: it fills segments ahead of the
+// writer.
 func (s *dumpState) readLoop() {
-	for job := range s.jobs {
-		if !job.taken.CompareAndSwap(false, true) {
+	f := &filler{s: s, files: s.tree.files()}
+	defer f.files.release()
+	for seg := range s.jobs {
+		if !seg.taken.CompareAndSwap(false, true) {
 			continue // the writer got there first
 		}
-		if !s.readJob(job) {
-			return
+		f.seg = seg
+		err := f.fill()
+		if err != nil && s.ctx.Err() == nil {
+			select {
+			case seg.out <- filled{err: err}:
+			case <-s.ctx.Done():
+			}
 		}
+		close(seg.out)
 	}
 }
 
-// readJob reads a file for the writer: a first message with the file's
-// metadata and first chunk (and, for a larger file, a channel for the rest
-// of its chunks), or an error. It returns false if the dump was abandoned.
-func (s *dumpState) readJob(job *fileJob) bool {
-	f, size, exec, err := s.tree.open(job.fsPath)
-	if err != nil {
-		return s.sendChunk(job.out, chunk{err: err})
-	}
-	defer f.Close()
-	first := chunk{size: size, exec: exec}
-	if size > chunkSize {
-		// Per-file channels are sized for what the file needs: most
-		// files fit in one chunk.
-		first.rest = make(chan chunk, jobChunks)
-	}
-	left := size
-	if left > 0 {
-		n := min(left, chunkSize)
-		buf, ok, err := s.readChunk(job, f, n)
-		if !ok {
-			return false
+// write is the writer: it passes the segments' bytes on to w in order.
+func (s *dumpState) write(w io.Writer) error {
+	// When the writer gets to a segment that no reader has started, it
+	// fills it itself, into one buffer that it writes whenever full.
+	own := &filler{s: s, direct: w}
+	defer func() {
+		if own.files != nil {
+			own.files.release()
 		}
-		if err != nil {
-			return s.sendChunk(job.out, chunk{err: err})
+	}()
+	for seg := range s.segments {
+		if seg.err != nil {
+			return seg.err
 		}
-		first.data = buf
-		left -= n
-	}
-	if !s.sendChunk(job.out, first) {
-		return false
-	}
-	for left > 0 {
-		n := min(left, chunkSize)
-		buf, ok, err := s.readChunk(job, f, n)
-		if !ok {
-			return false
-		}
-		if err != nil {
-			return s.sendChunk(first.rest, chunk{err: err})
-		}
-		if !s.sendChunk(first.rest, chunk{data: buf}) {
-			return false
-		}
-		left -= n
-	}
-	return true
-}
-
-// readChunk reads the next n bytes of a file within the budget. ok is
-// false if the dump was abandoned.
-func (s *dumpState) readChunk(job *fileJob, f io.Reader, n int64) (buf []byte, ok bool, err error) {
-	// The budget counts buffers, whatever part of them is used (see
-	// bufPool for their sizes).
-	if !s.budget.acquire(job, int64(bufCap(int(n)))) {
-		return nil, false, nil
-	}
-	buf = s.bufs.get(int(n))
-	if _, err := io.ReadFull(f, buf); err != nil {
-		s.budget.release(int64(cap(buf)))
-		s.bufs.put(buf)
-		return nil, true, readErr(job.fsPath, err)
-	}
-	return buf, true, nil
-}
-
-// sendChunk passes a chunk to the writer; false means the dump was
-// abandoned.
-func (s *dumpState) sendChunk(ch chan chunk, c chunk) bool {
-	select {
-	case ch <- c:
-		return true
-	case <-s.ctx.Done():
-		s.bufs.put(c.data)
-		return false
-	}
-}
-
-func readErr(name string, err error) error {
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return fmt.Errorf("%s changed while being archived: shorter than its size", name)
-	}
-	return err
-}
-
-// write is the writer: it takes the items in order and encodes them.
-func (s *dumpState) write(nw *Writer) error {
-	for it := range s.items {
-		if it.err != nil {
-			return it.err
-		}
-		if it.job == nil {
-			if err := nw.WriteHeader(&it.hdr); err != nil {
+		if seg.taken.CompareAndSwap(false, true) {
+			if own.files == nil {
+				own.files = s.tree.files()
+			}
+			own.seg = seg
+			if err := own.fill(); err != nil {
 				return err
 			}
 			continue
 		}
-		if err := s.writeFile(nw, it); err != nil {
+		s.budget.setCurrent(seg)
+		if err := s.writeSegment(w, seg); err != nil {
 			return err
 		}
 	}
-	if err := s.ctx.Err(); err != nil {
-		return err
-	}
-	return nw.Close()
+	return s.ctx.Err()
 }
 
-func (s *dumpState) writeFile(nw *Writer, it item) error {
-	job := it.job
-	if job.taken.CompareAndSwap(false, true) {
-		// No reader started this file: read it here.
-		f, size, exec, err := s.tree.open(job.fsPath)
-		if err != nil {
+// writeSegment writes the buffers a reader fills for seg.
+func (s *dumpState) writeSegment(w io.Writer, seg *segment) error {
+	for {
+		c, ok, err := s.receive(seg)
+		if err != nil || !ok {
 			return err
 		}
-		defer f.Close()
-		it.hdr.Size, it.hdr.Executable = size, exec
-		if err := nw.WriteHeader(&it.hdr); err != nil {
-			return err
+		if c.err != nil {
+			return c.err
 		}
-		n, err := io.Copy(nw, io.LimitReader(f, size))
-		if err == nil && n < size {
-			err = readErr(job.fsPath, io.ErrUnexpectedEOF)
-		}
-		return err
-	}
-	s.budget.setCurrent(job)
-	c, err := s.receive(job.out)
-	if err != nil {
-		return err
-	}
-	it.hdr.Size, it.hdr.Executable = c.size, c.exec
-	if err := nw.WriteHeader(&it.hdr); err != nil {
-		return err
-	}
-	rest := c.rest
-	for left := it.hdr.Size; ; {
-		if len(c.data) > 0 {
-			_, err := nw.Write(c.data)
-			n := int64(len(c.data))
-			s.budget.release(int64(cap(c.data)))
-			s.bufs.put(c.data)
-			if err != nil {
-				return err
-			}
-			left -= n
-		}
-		if left == 0 {
-			return nil
-		}
-		if c, err = s.receive(rest); err != nil {
+		if err := s.writeChunk(w, c, true); err != nil {
 			return err
 		}
 	}
 }
 
-// receive takes the next chunk of the file being written.
-func (s *dumpState) receive(ch chan chunk) (chunk, error) {
+// receive takes the next buffer of seg; ok is false after the last. When
+// none is ready, it lets the readers know that the writer waits (see
+// filler.put).
+func (s *dumpState) receive(seg *segment) (c filled, ok bool, err error) {
 	select {
-	case c := <-ch:
-		return c, c.err
-	case <-s.ctx.Done():
-		return chunk{}, s.ctx.Err()
+	case c, ok = <-seg.out:
+		return c, ok, nil
+	default:
 	}
+	s.writerWaits.Store(true)
+	defer s.writerWaits.Store(false)
+	select {
+	case c, ok = <-seg.out:
+		return c, ok, nil
+	case <-s.ctx.Done():
+		return c, false, s.ctx.Err()
+	}
+}
+
+// writeChunk writes c to w and recycles or unmaps its buffer; fromBudget
+// says whether the buffer counts against the budget.
+func (s *dumpState) writeChunk(w io.Writer, c filled, fromBudget bool) error {
+	var err error
+	if c.mapped != "" {
+		err = writeMapped(w, c.buf, c.mapped)
+		unmap(c.buf)
+	} else {
+		_, err = w.Write(c.buf)
+		if fromBudget {
+			s.bufs.put(c.buf)
+		}
+	}
+	if fromBudget {
+		s.budget.release(c.cost())
+	}
+	return err
 }

@@ -2,24 +2,24 @@ package nar
 
 import (
 	"encoding/binary"
+	"hash"
+	"io"
 	"io/fs"
 	"os"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"syscall"
+	"unsafe"
 )
 
-// readDir lists a directory with getdents64 directly: os.ReadDir's
-// allocations and extra system calls show when hashing large trees.
+// On Linux the dumper talks to the kernel directly: os.ReadDir's and
+// os.File's allocations, finalizers and extra system calls show when
+// hashing trees of many small files.
+
+// readDir lists a directory with getdents64.
 func (t *osTree) readDir(name string) ([]dirEntry, error) {
-	var fd int
-	var err error
-	for {
-		fd, err = syscall.Open(name, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
-		if err != syscall.EINTR {
-			break
-		}
-	}
+	fd, err := openat(-1, name, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC)
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
 	}
@@ -90,4 +90,141 @@ func parseDirents(entries []dirEntry, buf []byte, dir string) ([]dirEntry, error
 		entries = append(entries, dirEntry{name: name, mode: mode})
 	}
 	return entries, nil
+}
+
+// openat opens name relative to the directory dirfd, or the working
+// directory if dirfd is -1.
+func openat(dirfd int, name string, flags int) (fd int, err error) {
+	for {
+		if dirfd < 0 {
+			fd, err = syscall.Open(name, flags, 0)
+		} else {
+			fd, err = syscall.Openat(dirfd, name, flags, 0)
+		}
+		if err != syscall.EINTR {
+			return fd, err
+		}
+	}
+}
+
+func (t *osTree) files() fileReader { return &osFiles{tree: t, dirfd: -1, fd: -1} }
+
+// osFiles reads files with plain system calls, opening them relative to
+// their directory, which stays open while its files are read.
+type osFiles struct {
+	tree     *osTree
+	dir      string // the directory open as dirfd
+	dirfd    int
+	fd       int // the open file
+	fileDir  string
+	fileName string // and where it is, for errors
+}
+
+func (r *osFiles) open(dir, name string) (int64, bool, error) {
+	dirfd := -1
+	if dir != "" {
+		if dir != r.dir || r.dirfd < 0 {
+			r.release()
+			fd, err := openat(-1, dir, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC)
+			if err != nil {
+				return 0, false, &fs.PathError{Op: "open", Path: dir, Err: err}
+			}
+			r.dir, r.dirfd = dir, fd
+		}
+		dirfd = r.dirfd
+	}
+	r.fileDir, r.fileName = dir, name
+	fd, err := openat(dirfd, name, syscall.O_RDONLY|syscall.O_CLOEXEC|syscall.O_NOFOLLOW)
+	if err != nil {
+		return 0, false, &fs.PathError{Op: "open", Path: r.path(), Err: err}
+	}
+	var st syscall.Stat_t
+	if err := syscall.Fstat(fd, &st); err != nil {
+		syscall.Close(fd)
+		return 0, false, &fs.PathError{Op: "fstat", Path: r.path(), Err: err}
+	}
+	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
+		syscall.Close(fd)
+		return 0, false, errNotRegular(r.path())
+	}
+	r.fd = fd
+	return st.Size, st.Mode&0o100 != 0, nil
+}
+
+func (r *osFiles) path() string { return r.tree.join(r.fileDir, r.fileName) }
+
+func (r *osFiles) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	for {
+		n, err := syscall.Read(r.fd, p)
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err != nil:
+			return 0, &fs.PathError{Op: "read", Path: r.path(), Err: err}
+		case n == 0:
+			return 0, io.EOF
+		}
+		return n, nil
+	}
+}
+
+func (r *osFiles) closeFile() {
+	syscall.Close(r.fd)
+	r.fd = -1
+}
+
+func (r *osFiles) release() {
+	if r.dirfd >= 0 {
+		syscall.Close(r.dirfd)
+		r.dir, r.dirfd = "", -1
+	}
+}
+
+func (r *osFiles) mapFile(off int64, n int) ([]byte, error) {
+	// MAP_POPULATE maps all the pages now, in the reader, rather than
+	// one fault at a time in the writer.
+	b, err := syscall.Mmap(r.fd, off, n, syscall.PROT_READ, syscall.MAP_SHARED|syscall.MAP_POPULATE)
+	if err != nil {
+		return nil, &fs.PathError{Op: "mmap", Path: r.path(), Err: err}
+	}
+	return b, nil
+}
+
+func unmap(b []byte) { syscall.Munmap(b) }
+
+// mapsSafely reports whether files may be mapped when writing to w. A
+// file that shrinks while mapped turns reading the pages it lost into a
+// fault (SIGBUS), which crashes the program unless the goroutine reading
+// them asked to panic instead (see writeMapped). A hash (as in hashing a
+// path, where mapping pays most) reads what it is given in the calling
+// goroutine, and a file gets it through a system call, which fails
+// cleanly; other writers might hand the bytes to another goroutine (an
+// io.Pipe does), so they get copies.
+func mapsSafely(w io.Writer) bool {
+	switch w.(type) {
+	case hash.Hash, *os.File:
+		return true
+	}
+	return false
+}
+
+// writeMapped writes b, which maps part of the file at path, to w (see
+// mapsSafely): a fault reading b, because the file shrank, is an error.
+func writeMapped(w io.Writer, b []byte, path string) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			start := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+			if f, ok := r.(interface{ Addr() uintptr }); ok && f.Addr()-start < uintptr(cap(b)) {
+				err = errShorter(path)
+				return
+			}
+			panic(r)
+		}
+	}()
+	_, err = w.Write(b)
+	return err
 }

@@ -15,7 +15,10 @@ type osTree struct {
 func (*osTree) lstat(name string) (fs.FileInfo, error) { return os.Lstat(name) }
 func (*osTree) readLink(name string) (string, error)   { return os.Readlink(name) }
 func (*osTree) join(dir, name string) string {
-	if len(dir) > 0 && dir[len(dir)-1] == '/' {
+	switch {
+	case dir == "":
+		return name
+	case dir[len(dir)-1] == '/':
 		return dir + name
 	}
 	return dir + "/" + name

@@ -61,10 +61,6 @@ func (w *Writer) fail(path string, err error) error {
 	return w.err
 }
 
-func (w *Writer) token(s string) {
-	w.buf = wire.AppendString(w.buf, s)
-}
-
 func (w *Writer) flushIfFull() error {
 	if len(w.buf) >= writeBufSize-512 {
 		return w.flush()
@@ -93,7 +89,7 @@ func (w *Writer) endFile() error {
 		return w.fail(w.filePath, fmt.Errorf("%w: %d of %d bytes missing", ErrWrongSize, w.left, w.fileSize))
 	}
 	w.inFile = false
-	w.buf = append(w.buf, make([]byte, wire.Padding(uint64(w.fileSize)))...)
+	w.buf = append(w.buf, zeroPadding[:wire.Padding(uint64(w.fileSize))]...)
 	w.closeNode(w.filePath == "/")
 	return nil
 }
@@ -101,9 +97,9 @@ func (w *Writer) endFile() error {
 // closeNode ends a node, and the directory entry holding it unless it is
 // the root.
 func (w *Writer) closeNode(root bool) {
-	w.token(")")
+	w.buf = append(w.buf, tokClose...)
 	if !root {
-		w.token(")")
+		w.buf = append(w.buf, tokClose...)
 	}
 }
 
@@ -131,7 +127,7 @@ func (w *Writer) WriteHeader(h *Header) error {
 			return w.fail(h.Path, fmt.Errorf("%w: the first node must be the root \"/\"", ErrOutOfOrder))
 		}
 		w.started = true
-		w.token(Magic)
+		w.buf = append(w.buf, tokMagic...)
 	} else {
 		dir, name := splitPath(h.Path)
 		if err := CheckName(name); err != nil {
@@ -152,34 +148,21 @@ func (w *Writer) WriteHeader(h *Header) error {
 			return w.fail(h.Path, fmt.Errorf("%w: %q after %q", ErrNotSorted, name, d.last))
 		}
 		d.last = name
-		w.token("entry")
-		w.token("(")
-		w.token("name")
-		w.token(name)
-		w.token("node")
+		w.buf = appendEntryStart(w.buf, name)
 	}
-	w.token("(")
-	w.token("type")
 	switch h.Type {
 	case TypeRegular:
 		if h.Size < 0 {
 			return w.fail(h.Path, fmt.Errorf("%w: negative size %d", ErrWrongSize, h.Size))
 		}
-		w.token("regular")
-		if h.Executable {
-			w.token("executable")
-			w.token("")
-		}
-		w.token("contents")
-		w.buf = wire.AppendUint64(w.buf, uint64(h.Size))
+		w.buf = appendRegularStart(w.buf, h.Executable, h.Size)
 		w.inFile, w.filePath, w.fileSize, w.left = true, h.Path, h.Size, h.Size
 	case TypeSymlink:
 		if err := validTarget(h.LinkTarget); err != nil {
 			return w.fail(h.Path, err)
 		}
-		w.token("symlink")
-		w.token("target")
-		w.token(h.LinkTarget)
+		w.buf = append(w.buf, tokSymlink...)
+		w.buf = wire.AppendString(w.buf, h.LinkTarget)
 		w.closeNode(h.Path == "/")
 		if h.Path == "/" {
 			w.done = true
@@ -188,7 +171,7 @@ func (w *Writer) WriteHeader(h *Header) error {
 		if len(w.dirs) > MaxDepth {
 			return w.fail(h.Path, ErrTooDeep)
 		}
-		w.token("directory")
+		w.buf = append(w.buf, tokDirectory...)
 		w.dirs = append(w.dirs, openDir{path: h.Path})
 	default:
 		return w.fail(h.Path, fmt.Errorf("%w: %v", ErrUnsupported, h.Type))
