@@ -20,8 +20,10 @@ import (
 type NARReader struct {
 	ctx   context.Context
 	blobs castore.BlobService
-	l     *narLayout
-	pos   uint64
+	// stored, if set, is where WriteTo copies blobs from (see ServeNAR).
+	stored StoredBlobs
+	l      *narLayout
+	pos    uint64
 
 	// The blob being read: the segment it belongs to and the reader's
 	// position in the blob.
@@ -182,7 +184,11 @@ func (r *NARReader) WriteTo(w io.Writer) (int64, error) {
 		return total, nil
 	}
 	r.closeBlob()
-	n, err := r.writeSegments(w, r.l.find(r.pos))
+	write := r.writeSegments
+	if r.stored != nil {
+		write = r.writeStored
+	}
+	n, err := write(w, r.l.find(r.pos))
 	total += n
 	r.pos += uint64(n)
 	return total, err

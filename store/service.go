@@ -50,6 +50,11 @@ type Store struct {
 	PathInfo    PathInfoService
 	// NAR computes NAR hashes and sizes, caching what it computed.
 	NAR NARCalculator
+	// Stored, if set, reads the bytes Blobs holds without verifying
+	// them again; ServeNAR uses it.
+	Stored StoredBlobs
+
+	layouts layoutCache // of ServeNAR
 
 	close func() error
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/govix/govix/nixcompat/narinfo"
 	"github.com/govix/govix/store/narbridge"
+	storelocal "github.com/govix/govix/store/local"
 )
 
 func newNarBridgeCmd() *cobra.Command {
@@ -77,6 +78,7 @@ the store, so a restarted bridge still serves them.`,
 			defer closeWholeStore(st, &err)
 			var uploads narbridge.UploadIndex
 			if ls != nil {
+				st.Stored = storelocal.StoredBlobs(ls)
 				kv, err := ls.KV("narbridge/uploads")
 				if err != nil {
 					return err

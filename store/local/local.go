@@ -17,6 +17,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/govix/govix/castore"
 	clocal "github.com/govix/govix/castore/local"
 	"github.com/govix/govix/nixcompat/storepath"
 	"github.com/govix/govix/store"
@@ -64,7 +65,24 @@ func Open(ctx context.Context, dir string) (*store.Store, error) {
 		ls.Close()
 		return nil, err
 	}
-	return store.NewStore(ls.Castore(), pis, nil, ls.Close), nil
+	st := store.NewStore(ls.Castore(), pis, nil, ls.Close)
+	st.Stored = StoredBlobs(ls)
+	return st, nil
+}
+
+// StoredBlobs returns the store.StoredBlobs of ls, for a store.Store over
+// it: NARs are served from the packs' bytes, which the castore hashed
+// before writing them.
+func StoredBlobs(ls *clocal.Store) store.StoredBlobs { return storedBlobs{ls} }
+
+type storedBlobs struct{ ls *clocal.Store }
+
+func (s storedBlobs) OpenStored(ctx context.Context, d castore.Digest) (store.StoredBlob, error) {
+	b, err := s.ls.OpenStored(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 func decode(k, v []byte) (*store.PathInfo, error) {

@@ -72,7 +72,7 @@ func (s *Server) serveNAR(w http.ResponseWriter, r *http.Request, info *store.Pa
 		w.Header().Set("Accept-Ranges", "bytes")
 		return
 	}
-	nr, err := store.NewNARReader(r.Context(), s.st.Blobs, s.st.Directories, info.Node)
+	nr, err := s.st.ServeNAR(r.Context(), info.Node)
 	if err != nil {
 		s.fail(w, r, http.StatusInternalServerError, err)
 		return
@@ -105,7 +105,7 @@ func (s *Server) serveCompressed(w http.ResponseWriter, r *http.Request, info *s
 	if r.Method == http.MethodHead {
 		return
 	}
-	nr, err := store.NewNARReader(r.Context(), s.st.Blobs, s.st.Directories, info.Node)
+	nr, err := s.st.ServeNAR(r.Context(), info.Node)
 	if err != nil {
 		s.fail(w, r, http.StatusInternalServerError, err)
 		return
