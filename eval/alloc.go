@@ -28,3 +28,20 @@ func (ev *Evaluator) newEnv1Pair(up *Env, a, b Value) *Env {
 	p.inner = Env{up: &p.outer, vals: [1]Value{b}}
 	return &p.inner
 }
+
+// thunkEnv1 is a thunk applying a function that captures nothing
+// (lambdaNode.noCapture) together with the one-slot environment it binds
+// the argument in: one allocation instead of two. Nothing but the thunk
+// refers to the environment, and forcing the thunk empties it.
+type thunkEnv1 struct {
+	t Thunk
+	e Env
+}
+
+// newFusedThunk returns the thunk of l applied to arg, for a plain
+// lambda l that captures nothing.
+func newFusedThunk(l *Lambda, arg Value) *Thunk {
+	p := &thunkEnv1{e: Env{up: l.env, vals: [1]Value{arg}}}
+	p.t = Thunk{env: &p.e, v: l.fn.fused}
+	return &p.t
+}

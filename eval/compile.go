@@ -231,6 +231,7 @@ func shift(n node) node {
 func (c *compiler) lambda(e *syntax.Lambda, s *scope, name string) node {
 	n := &lambdaNode{at: e.At, name: name, param: -1}
 	n.call = &callBodyNode{fn: n}
+	n.fused = &callBodyNode{fn: n, fused: true}
 	sc := &scope{parent: s}
 	if e.Param != "" {
 		n.param = 0

@@ -52,6 +52,9 @@ type Thunk struct {
 // forcing it allocates no environment.
 func NewThunk(f, arg Value) *Thunk {
 	if l, ok := f.(*Lambda); ok && !l.fn.hasForms {
+		if l.fn.noCapture {
+			return newFusedThunk(l, arg)
+		}
 		e := newEnv(l.env, l.fn.nslots)
 		e.set(0, arg)
 		return &Thunk{env: e, v: l.fn.call}

@@ -312,14 +312,16 @@ type lambdaNode struct {
 	// environment (see captures).
 	noCapture bool
 	// call is the code of a thunk that is this function already applied
-	// (see Evaluator.applyLazy).
-	call *callBodyNode
+	// (see Evaluator.applyLazy); fused is that of such a thunk allocated
+	// together with its environment (for noCapture functions).
+	call, fused *callBodyNode
 }
 
 // callBodyNode evaluates a lambda's body in an environment where its
 // argument is already bound, with the bookkeeping of a call.
 type callBodyNode struct {
-	fn *lambdaNode
+	fn    *lambdaNode
+	fused bool // the environment is part of the thunk (see newFusedThunk)
 }
 
 func (n *callBodyNode) pos() syntax.Pos { return n.fn.at }
@@ -335,7 +337,13 @@ func (n *callBodyNode) eval(ev *Evaluator, env *Env) Value {
 	ev.callDepth--
 	if n.fn.noCapture {
 		// The thunk being forced holds the only reference and drops it.
-		ev.releaseEnv1(env)
+		if n.fused {
+			// Part of the thunk's allocation: never reused, only
+			// emptied so that it keeps nothing alive.
+			env.up, env.vals[0] = nil, nil
+		} else {
+			ev.releaseEnv1(env)
+		}
 	}
 	return v
 }
@@ -346,6 +354,9 @@ func (n *callBodyNode) eval(ev *Evaluator, env *Env) Value {
 // application thunk.
 func (ev *Evaluator) applyLazy(f, arg Value) Value {
 	if l, ok := f.(*Lambda); ok && !l.fn.hasForms {
+		if l.fn.noCapture && len(ev.freeEnv1) == 0 {
+			return newFusedThunk(l, arg)
+		}
 		return ev.newThunk(ev.takeEnv1(l.env, arg), l.fn.call)
 	}
 	return ev.newThunk(appEnv, &appNode{f: f, arg: arg})

@@ -144,6 +144,7 @@ func (ev *Evaluator) addDynamicAttrs(attrs []Attr, dyn []dynAttr, env *Env) *Att
 			fn := *ln
 			fn.name = ev.symbols.name(name)
 			fn.call = &callBodyNode{fn: &fn}
+			fn.fused = &callBodyNode{fn: &fn, fused: true}
 			v = ev.newThunk(env, &fn)
 		} else {
 			v = ev.lazy(d.value, env)
