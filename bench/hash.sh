@@ -12,12 +12,18 @@
 # it streams.
 #
 #   bench/hash.sh [TREE] [ROUNDS]      (GOVIX=path/to/govix to time a given binary)
+#
+# Other work on the machine swings the timings: BENCH_RT=1 (as root) runs
+# both sides at a real-time priority (chrt -f 10), as bench/store.sh and
+# bench/castore-fuse.sh do, which measures what an idle machine would show.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tree=${1:-$(go env GOROOT)}
 rounds=${2:-15}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+rt=""
+if [ "${BENCH_RT:-}" = 1 ]; then rt="chrt -f 10"; fi
 
 if [ ! -x /usr/bin/time ]; then
 	sudo=""
@@ -28,7 +34,7 @@ fi
 govix=${GOVIX:-$tmp/govix}
 [ -n "${GOVIX:-}" ] || go build -o "$govix" ./cmd/govix
 
-echo "tree: $tree ($(du -sh "$tree" | cut -f1), $(find "$tree" | wc -l) entries), $rounds rounds, $(nproc) cores"
+echo "tree: $tree ($(du -sh "$tree" | cut -f1), $(find "$tree" | wc -l) entries), $rounds rounds, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)${rt:+, real-time priority (BENCH_RT=1)}"
 
 # Same answers, or the timings mean nothing.
 want=$(nix-hash --type sha256 "$tree")
@@ -48,7 +54,7 @@ measure() {
 	local name=$1 cold=$2 cmd=$3 start end
 	[ "$cold" = cold ] && drop
 	start=$(ms)
-	sh -c "$cmd" >/dev/null
+	$rt sh -c "$cmd" >/dev/null
 	end=$(ms)
 	echo $((end - start)) >>"$tmp/$name"
 }

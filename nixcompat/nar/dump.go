@@ -175,13 +175,16 @@ const (
 
 // segment is a run of consecutive bytes of the archive: its structure,
 // encoded by the walker, and the regular files whose nodes go into it,
-// which a reader (or the writer) opens and reads. Whoever changes taken
-// from false to true fills it.
+// which a reader (or the writer) opens and reads.
 type segment struct {
 	text  []byte
 	files []segmentFile
 	err   error // instead of the above: the walker failed here
-	taken atomic.Bool
+	// offered says that the segment went to the readers; the writer
+	// fills the others itself. (Readers take segments in order, so while
+	// the writer waits for an offered segment no reader holds a later
+	// one: some reader is free to take it.)
+	offered bool
 	// out carries the segment's archive bytes in order, filled buffers
 	// of bufSize bytes (the last one possibly shorter), or an error; it
 	// is closed after the last.
@@ -275,9 +278,6 @@ func (s *dumpState) readLoop() {
 	f := &filler{s: s, files: s.tree.files()}
 	defer f.files.release()
 	for seg := range s.jobs {
-		if !seg.taken.CompareAndSwap(false, true) {
-			continue // the writer got there first
-		}
 		f.seg = seg
 		err := f.fill()
 		if err != nil && s.ctx.Err() == nil {
@@ -292,8 +292,8 @@ func (s *dumpState) readLoop() {
 
 // write is the writer: it passes the segments' bytes on to w in order.
 func (s *dumpState) write(w io.Writer) error {
-	// When the writer gets to a segment that no reader has started, it
-	// fills it itself, into one buffer that it writes whenever full.
+	// The writer fills the segments the readers did not get itself, into
+	// one buffer that it writes whenever full.
 	own := &filler{s: s, direct: w}
 	defer func() {
 		if own.files != nil {
@@ -304,7 +304,7 @@ func (s *dumpState) write(w io.Writer) error {
 		if seg.err != nil {
 			return seg.err
 		}
-		if seg.taken.CompareAndSwap(false, true) {
+		if !seg.offered {
 			if own.files == nil {
 				own.files = s.tree.files()
 			}

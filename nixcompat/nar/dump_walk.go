@@ -46,13 +46,14 @@ const maxTextGrowth = 4*16 + MaxNameLen + 8 + 2*16 + MaxTargetLen + 8 + 2*16
 // was abandoned.
 func (w *walker) cut() bool {
 	seg := w.seg
-	if !w.send(seg) {
-		return false
-	}
 	// When the readers are far behind, leave the segment to the writer.
 	select {
 	case w.s.jobs <- seg:
+		seg.offered = true
 	default:
+	}
+	if !w.send(seg) {
+		return false
 	}
 	w.start()
 	return true
