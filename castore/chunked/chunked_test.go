@@ -185,3 +185,47 @@ func BenchmarkPut(b *testing.B) {
 		}
 	}
 }
+
+// TestAppendBlob: a whole blob, small or chunked, is appended to the
+// caller's buffer as Open would read it, into the buffer itself when it
+// has room; damage is reported, not handed out.
+func TestAppendBlob(t *testing.T) {
+	ctx := t.Context()
+	st := newMapStore()
+	s := chunked.New(st)
+	small := []byte("a small blob")
+	large := castoretest.RandomBytes(4, 4<<20)
+	ds, _, _ := s.Put(ctx, bytes.NewReader(small))
+	dl, _, _ := s.Put(ctx, bytes.NewReader(large))
+	for _, c := range []struct {
+		name string
+		d    castore.Digest
+		want []byte
+	}{{"small", ds, small}, {"chunked", dl, large}} {
+		t.Run(c.name, func(t *testing.T) {
+			buf := make([]byte, 3, 3+len(c.want))
+			copy(buf, "pre")
+			got, err := s.AppendBlob(ctx, c.d, buf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, append([]byte("pre"), c.want...)) {
+				t.Fatal("appended bytes differ from the blob")
+			}
+			if &got[0] != &buf[0] {
+				t.Error("a buffer with room was not used")
+			}
+		})
+	}
+	if _, err := s.AppendBlob(ctx, castore.Sum([]byte("absent")), nil); !errors.Is(err, castore.ErrNotFound) {
+		t.Errorf("absent blob: %v, want ErrNotFound", err)
+	}
+	st.chunks[ds][0] ^= 1
+	if _, err := s.AppendBlob(ctx, ds, nil); !errors.Is(err, castore.ErrCorrupt) {
+		t.Errorf("damaged small blob: %v, want ErrCorrupt", err)
+	}
+	st.chunks[st.manifests[dl][1].Digest][5] ^= 1
+	if _, err := s.AppendBlob(ctx, dl, nil); !errors.Is(err, castore.ErrCorrupt) {
+		t.Errorf("damaged chunk: %v, want ErrCorrupt", err)
+	}
+}

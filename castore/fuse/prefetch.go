@@ -7,6 +7,8 @@ import (
 	"sync"
 
 	gofuse "github.com/hanwen/go-fuse/v2/fuse"
+
+	"github.com/govix/govix/castore"
 )
 
 // Prefetching.
@@ -191,6 +193,13 @@ func (fs *fileSystem) queueWait(ctx context.Context, f *inode) {
 	}
 }
 
+// blobAppender is a BlobService that reads a whole blob, verified, into a
+// buffer of the caller's (chunked.Service does): a pushed file's bytes are
+// then copied once on their way from the store to the kernel.
+type blobAppender interface {
+	AppendBlob(ctx context.Context, d castore.Digest, buf []byte) ([]byte, error)
+}
+
 func (fs *fileSystem) prefetchLoop() {
 	buf := make([]byte, fs.prefetchMax)
 	for {
@@ -198,13 +207,14 @@ func (fs *fileSystem) prefetchLoop() {
 		case <-fs.ctx.Done():
 			return
 		case in := <-fs.prefetchQ:
-			fs.push(in, buf[:in.node.Size])
+			fs.push(in, buf)
 		}
 	}
 }
 
-// push reads a whole file and stores it in the kernel's page cache. Errors
-// are left for a real read to find and report.
+// push reads a whole file into buf (which is large enough) and stores it
+// in the kernel's page cache. Errors are left for a real read to find and
+// report.
 func (fs *fileSystem) push(in *inode, buf []byte) {
 	fs.mu.Lock()
 	live := fs.nodes[in.id] == in
@@ -212,16 +222,26 @@ func (fs *fileSystem) push(in *inode, buf []byte) {
 	if !live || in.read.Load() {
 		return // forgotten, or read already
 	}
-	r, err := fs.blobs.Open(fs.ctx, in.node.Digest)
-	if err != nil {
-		return
-	}
-	_, err = io.ReadFull(r, buf)
-	r.Close()
-	if err != nil {
+	data, err := fs.readWhole(in, buf)
+	if err != nil || uint64(len(data)) != in.node.Size {
 		return
 	}
 	// ENOENT means the kernel forgot the inode meanwhile: a read will
 	// fetch the file if it is wanted after all.
-	_ = fs.notify.InodeNotifyStoreCache(in.id, 0, buf)
+	_ = fs.notify.InodeNotifyStoreCache(in.id, 0, data)
+}
+
+// readWhole reads file in, verified, into buf if it fits.
+func (fs *fileSystem) readWhole(in *inode, buf []byte) ([]byte, error) {
+	if a, ok := fs.blobs.(blobAppender); ok {
+		return a.AppendBlob(fs.ctx, in.node.Digest, buf[:0])
+	}
+	r, err := fs.blobs.Open(fs.ctx, in.node.Digest)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	buf = buf[:in.node.Size]
+	_, err = io.ReadFull(r, buf)
+	return buf, err
 }
