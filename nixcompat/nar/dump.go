@@ -2,10 +2,8 @@ package nar
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"io/fs"
-	"path"
 	"sync"
 	"sync/atomic"
 )
@@ -20,7 +18,10 @@ import (
 // into large buffers of finished archive bytes, reading the files' contents
 // straight into them. The writer only passes those buffers on, so a hash
 // gets a few large writes instead of several small ones per file, and the
-// memory used stays flat (bounded by Memory) however large the tree.
+// memory used stays flat (bounded by Memory) however large the tree. On
+// Linux, when the writer is a hash or a file, large files are mapped into
+// memory instead of read, so that the writer reads them straight from the
+// page cache and nobody copies them.
 type Dumper struct {
 	// Filter, if set, decides which entries below the root are in the
 	// archive: it gets the entry's file system path and type bits
@@ -30,8 +31,8 @@ type Dumper struct {
 	Filter func(path string, mode fs.FileMode) (bool, error)
 	// Readers is how many segments are read concurrently; 0 means 4.
 	Readers int
-	// Memory bounds the bytes of archive read ahead; 0 means 8 MiB,
-	// plenty to keep a hash fed (more only costs page faults).
+	// Memory bounds the bytes of archive read (or mapped) ahead; 0 means
+	// 8 MiB, plenty to keep a hash fed (more only costs page faults).
 	Memory int64
 }
 
@@ -57,110 +58,6 @@ func (d *Dumper) DumpPath(ctx context.Context, w io.Writer, path string) error {
 // DumpFS writes the archive of the tree at name in fsys to w.
 func (d *Dumper) DumpFS(ctx context.Context, w io.Writer, fsys fs.FS, name string) error {
 	return d.dump(ctx, w, fsTree{fsys}, name)
-}
-
-// tree is what dumping needs of a file system. Its methods may be called
-// concurrently, except readDir, which only the walker calls.
-type tree interface {
-	lstat(name string) (fs.FileInfo, error)
-	readDir(name string) ([]dirEntry, error) // sorted by name
-	readLink(name string) (string, error)
-	// join returns the path of entry name of directory dir, and name
-	// itself if dir is "".
-	join(dir, name string) string
-	// files returns a fileReader for one goroutine.
-	files() fileReader
-}
-
-// fileReader opens and reads the regular files of a tree one at a time.
-// Each goroutine that reads files has its own, so that it can keep things
-// open from one file to the next (a directory, say).
-type fileReader interface {
-	// open opens the regular file name of directory dir (see tree.join)
-	// and returns its size and whether its owner may execute it (Nix's
-	// criterion for the executable bit).
-	open(dir, name string) (size int64, exec bool, err error)
-	// Read reads the open file.
-	io.Reader
-	// closeFile closes the open file.
-	closeFile()
-	// release closes whatever the reader still holds.
-	release()
-}
-
-// fileMapper is a fileReader that can map the open file into memory.
-type fileMapper interface {
-	// mapFile maps n bytes of the open file from offset off, a multiple
-	// of mapWindow; unmap undoes it.
-	mapFile(off int64, n int) ([]byte, error)
-}
-
-// dirEntry is an entry of a directory: its name and type bits.
-type dirEntry struct {
-	name string
-	mode fs.FileMode
-}
-
-func fromDirEntries(entries []fs.DirEntry) []dirEntry {
-	des := make([]dirEntry, len(entries))
-	for i, e := range entries {
-		des[i] = dirEntry{name: e.Name(), mode: e.Type()}
-	}
-	return des
-}
-
-type fsTree struct{ fsys fs.FS }
-
-func (t fsTree) lstat(name string) (fs.FileInfo, error) { return fs.Lstat(t.fsys, name) }
-func (t fsTree) readDir(name string) ([]dirEntry, error) {
-	entries, err := fs.ReadDir(t.fsys, name)
-	return fromDirEntries(entries), err
-}
-func (t fsTree) readLink(name string) (string, error) { return fs.ReadLink(t.fsys, name) }
-func (t fsTree) files() fileReader                    { return &fsFiles{fsys: t.fsys} }
-
-func (fsTree) join(dir, name string) string {
-	if dir == "" {
-		return name
-	}
-	return path.Join(dir, name)
-}
-
-// fsFiles reads the files of an fs.FS.
-type fsFiles struct {
-	fsys fs.FS
-	f    fs.File
-}
-
-func (r *fsFiles) open(dir, name string) (int64, bool, error) {
-	name = fsTree{}.join(dir, name)
-	f, err := r.fsys.Open(name)
-	if err != nil {
-		return 0, false, err
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return 0, false, err
-	}
-	if !fi.Mode().IsRegular() {
-		f.Close()
-		return 0, false, errNotRegular(name)
-	}
-	r.f = f
-	return fi.Size(), fi.Mode()&0o100 != 0, nil
-}
-
-func (r *fsFiles) Read(p []byte) (int, error) { return r.f.Read(p) }
-func (r *fsFiles) closeFile()                 { r.f.Close(); r.f = nil }
-func (r *fsFiles) release()                   {}
-
-func errNotRegular(name string) error {
-	return fmt.Errorf("%s changed while being archived: no longer a regular file", name)
-}
-
-func errShorter(name string) error {
-	return fmt.Errorf("%s changed while being archived: shorter than its size", name)
 }
 
 const (
@@ -197,6 +94,8 @@ type segmentFile struct {
 	dir, name string
 }
 
+// filled is a piece of a segment's archive bytes, from a reader to the
+// writer.
 type filled struct {
 	buf    []byte
 	mapped string // if not "": buf maps part of this file
@@ -228,6 +127,7 @@ func (d *Dumper) dump(ctx context.Context, w io.Writer, t tree, root string) err
 		filter:   d.Filter,
 		segments: make(chan *segment, segmentsAhead),
 		jobs:     make(chan *segment, segmentsAhead),
+		spent:    make(chan *segment, 16),
 		budget:   newBudget(memory),
 		mapFiles: mapsSafely(w),
 	}
@@ -261,6 +161,7 @@ type dumpState struct {
 	filter   func(string, fs.FileMode) (bool, error)
 	segments chan *segment // to the writer, in archive order
 	jobs     chan *segment // to the readers
+	spent    chan *segment // back to the walker, for their memory
 	budget   *budget
 	bufs     bufPool
 	// mapFiles says whether files may be mapped into memory: only for
@@ -312,11 +213,16 @@ func (s *dumpState) write(w io.Writer) error {
 			if err := own.fill(); err != nil {
 				return err
 			}
-			continue
+		} else {
+			s.budget.setCurrent(seg)
+			if err := s.writeSegment(w, seg); err != nil {
+				return err
+			}
 		}
-		s.budget.setCurrent(seg)
-		if err := s.writeSegment(w, seg); err != nil {
-			return err
+		// Its filler is done with it: the walker may reuse it.
+		select {
+		case s.spent <- seg:
+		default:
 		}
 	}
 	return s.ctx.Err()

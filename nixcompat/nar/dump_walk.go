@@ -31,16 +31,15 @@ func (s *dumpState) walkRoot(root string) {
 }
 
 func (w *walker) start() {
-	w.seg = &segment{
-		text: make([]byte, 0, segmentText+maxTextGrowth),
-		out:  make(chan filled, segmentBufs),
+	w.seg = &segment{out: make(chan filled, segmentBufs)}
+	// Reuse the text and file list of a segment the writer is done with.
+	select {
+	case old := <-w.s.spent:
+		w.seg.text, w.seg.files = old.text[:0], old.files[:0]
+	default:
+		w.seg.text = make([]byte, 0, segmentText)
 	}
 }
-
-// maxTextGrowth is the most a node adds to a segment's text at once,
-// beyond which append would copy it: an entry with the longest name and a
-// symbolic link with the longest target.
-const maxTextGrowth = 4*16 + MaxNameLen + 8 + 2*16 + MaxTargetLen + 8 + 2*16
 
 // cut sends the current segment and starts the next; false means the dump
 // was abandoned.
