@@ -505,6 +505,11 @@ loop:
 			}
 		case <-logEnded:
 			logEnded = nil
+			if s.Timeout > 0 && time.Since(start) >= s.Timeout {
+				// This process was too busy to see the timer first.
+				kill(KilledTimeout)
+				continue
+			}
 			// Not a KillReason: like Nix, the exit status says signal 9
 			// (a process already exiting keeps its own status).
 			_ = proc.Signal(syscall.SIGKILL)
