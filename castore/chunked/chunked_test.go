@@ -229,3 +229,83 @@ func TestAppendBlob(t *testing.T) {
 		t.Errorf("damaged chunk: %v, want ErrCorrupt", err)
 	}
 }
+
+// TestReadAtRanges: ranges that cover whole chunks (read straight into
+// the caller's buffer) and ranges that cut chunks read the same bytes, in
+// any order.
+func TestReadAtRanges(t *testing.T) {
+	ctx := t.Context()
+	st := newMapStore()
+	s := chunked.New(st)
+	data := castoretest.RandomBytes(5, 3<<20)
+	d, _, _ := s.Put(ctx, bytes.NewReader(data))
+	if len(st.manifests[d]) < 3 {
+		t.Fatalf("blob of %d chunks, want several", len(st.manifests[d]))
+	}
+	r, err := s.Open(ctx, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ra := r.(io.ReaderAt)
+	for _, c := range []struct{ off, n int }{
+		{0, len(data)}, {0, 1 << 20}, {1 << 20, 1 << 20}, {5, 1 << 20}, {len(data) - 100, 100},
+		{int(st.manifests[d][0].Size), int(st.manifests[d][1].Size)}, {0, 1}, {1, int(st.manifests[d][0].Size)},
+	} {
+		got := make([]byte, c.n)
+		if _, err := ra.ReadAt(got, int64(c.off)); err != nil && err != io.EOF {
+			t.Fatalf("ReadAt(%d, %d): %v", c.off, c.n, err)
+		}
+		if !bytes.Equal(got, data[c.off:c.off+c.n]) {
+			t.Errorf("ReadAt(%d, %d) read other bytes", c.off, c.n)
+		}
+	}
+}
+
+// BenchmarkReadSequential reads a chunked blob as the FUSE server does
+// for a large file: 1 MiB at a time, in order.
+func BenchmarkReadSequential(b *testing.B) {
+	s := chunked.New(newMapStore())
+	data := castoretest.RandomBytes(6, 32<<20)
+	d, _, err := s.Put(b.Context(), bytes.NewReader(data))
+	if err != nil {
+		b.Fatal(err)
+	}
+	buf := make([]byte, 1<<20)
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		r, err := s.Open(b.Context(), d)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for {
+			if _, err := io.ReadFull(r, buf); err == io.EOF {
+				break
+			} else if err != nil && err != io.ErrUnexpectedEOF {
+				b.Fatal(err)
+			}
+		}
+		r.Close()
+	}
+}
+
+// BenchmarkAppendBlob reads small blobs whole, as the FUSE server pushes
+// them into the page cache.
+func BenchmarkAppendBlob(b *testing.B) {
+	s := chunked.New(newMapStore())
+	var ds []castore.Digest
+	for i := range 256 {
+		d, _, err := s.Put(b.Context(), bytes.NewReader(castoretest.RandomBytes(uint64(i), 4<<10+i*97)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		ds = append(ds, d)
+	}
+	buf := make([]byte, 0, 64<<10)
+	i := 0
+	for b.Loop() {
+		if _, err := s.AppendBlob(b.Context(), ds[i%len(ds)], buf[:0]); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}

@@ -127,19 +127,30 @@ func (r *reader) load(i int) error {
 	if r.cur == i {
 		return nil
 	}
-	if err := r.ctx.Err(); err != nil {
+	data, err := r.fetch(i, r.buf[:0])
+	if err != nil {
 		return err
 	}
+	r.cur, r.buf = i, data
+	return nil
+}
+
+// fetch appends chunk i to buf, verified, and returns the result.
+func (r *reader) fetch(i int, buf []byte) ([]byte, error) {
+	if err := r.ctx.Err(); err != nil {
+		return nil, err
+	}
 	c := r.chunks[i]
-	data, err := r.store.ReadChunk(r.ctx, c.Digest, r.buf[:0])
+	data, err := r.store.ReadChunk(r.ctx, c.Digest, buf)
 	if err != nil {
 		if errors.Is(err, castore.ErrNotFound) {
-			return fmt.Errorf("blob %s: chunk %d (%s) is missing: %w", r.blob, i, c.Digest, err)
+			return nil, fmt.Errorf("blob %s: chunk %d (%s) is missing: %w", r.blob, i, c.Digest, err)
 		}
-		return fmt.Errorf("blob %s: chunk %d: %w", r.blob, i, err)
+		return nil, fmt.Errorf("blob %s: chunk %d: %w", r.blob, i, err)
 	}
+	data = data[len(buf):]
 	if uint64(len(data)) != c.Size || castore.Digest(blake3.Sum256(data)) != c.Digest {
-		return fmt.Errorf("blob %s: %w: chunk %d (%s) does not match its digest", r.blob, castore.ErrCorrupt, i, c.Digest)
+		return nil, fmt.Errorf("blob %s: %w: chunk %d (%s) does not match its digest", r.blob, castore.ErrCorrupt, i, c.Digest)
 	}
 	if r.nextHash == i {
 		r.whole.Write(data)
@@ -148,14 +159,13 @@ func (r *reader) load(i int) error {
 			var got castore.Digest
 			r.whole.Sum(got[:0])
 			if got != r.blob {
-				return fmt.Errorf("blob %s: %w: its chunks hash to %s", r.blob, castore.ErrCorrupt, got)
+				return nil, fmt.Errorf("blob %s: %w: its chunks hash to %s", r.blob, castore.ErrCorrupt, got)
 			}
 		}
 	} else if i > r.nextHash {
 		r.nextHash = -1 << 62 // skipped ahead: the whole-blob check is off for good
 	}
-	r.cur, r.buf = i, data
-	return nil
+	return data, nil
 }
 
 func (r *reader) Read(p []byte) (int, error) {
@@ -179,6 +189,21 @@ func (r *reader) ReadAt(p []byte, off int64) (int, error) {
 			return total, io.EOF
 		}
 		i := sort.Search(len(r.chunks), func(i int) bool { return r.starts[i+1] > off })
+		if size := int(r.chunks[i].Size); off == r.starts[i] && len(p) >= size && r.cur != i {
+			// p takes the whole chunk: read it straight into p,
+			// sparing a copy through the reader's buffer.
+			data, err := r.fetch(i, p[:0:size])
+			if err != nil {
+				return total, err
+			}
+			if &data[0] != &p[0] {
+				copy(p, data) // the store used a buffer of its own
+			}
+			p = p[size:]
+			off += int64(size)
+			total += size
+			continue
+		}
 		if err := r.load(i); err != nil {
 			return total, err
 		}
