@@ -11,7 +11,11 @@
 //
 // NARs are rendered from the castore on demand; the narinfo it serves
 // points at nar/<path hash>-<NAR hash>.nar, uncompressed (GET of the same
-// name with .xz or .zst added compresses on the fly).
+// name with .xz or .zst added compresses on the fly). A whole NAR is
+// written with store.Store.ServeNAR: from the embedded store, its files'
+// bytes are copied out of the packs without being hashed again (the store
+// hashed them when it wrote them, and Nix checks the NAR's hash on
+// arrival); range requests read through the verifying blob readers.
 //
 // Uploads follow Nix's order: the NAR first (PUT nar/<file hash>.nar[.ext]),
 // then the narinfo naming it. A NAR is streamed into the castore while its
