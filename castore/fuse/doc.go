@@ -26,8 +26,11 @@
 //     loads only the chunks the range covers.
 //   - Once a file handed out by a directory listing is read, the other small
 //     files of that listing are pushed into the page cache in the
-//     background (prefetch.go), so that tar or cp -r do not wait for one
-//     round trip per file; listing alone reads no contents.
+//     background, so that tar or cp -r do not wait for one round trip per
+//     file; once the reader also lists a subdirectory there, the rest of
+//     the subtree is listed ahead of it, through the mount, with the small
+//     files of every directory listed pushed too (prefetch.go, walk.go).
+//     Listing alone reads no contents.
 //
 // Backend failures (a missing or corrupt blob, an unreachable server) reach
 // the reader as EIO, with a line in the log naming the digest; they never
