@@ -15,13 +15,28 @@ func (n *callNode) pos() syntax.Pos { return n.at }
 func (n *callNode) eval(ev *Evaluator, env *Env) Value {
 	f := n.fn.eval(ev, env)
 	if len(n.args) == 1 {
-		return ev.call1(f, ev.lazy(n.args[0], env), n.at)
+		return ev.call1(f, ev.argument(f, n.args[0], env), n.at)
 	}
 	base := len(ev.args)
-	for _, a := range n.args {
+	ev.args = append(ev.args, ev.argument(f, n.args[0], env))
+	for _, a := range n.args[1:] {
 		ev.args = append(ev.args, ev.lazy(a, env))
 	}
 	return ev.callStack(f, base, n.at)
+}
+
+// argument is the value of the argument a passed to the function f:
+// lazy, except that a set written out ({ x = ...; }) passed to a function
+// with a { ... } pattern is built at once, without a thunk: the pattern
+// forces it first thing, and building such a set cannot fail (it only
+// makes thunks of its values) nor be observed before.
+func (ev *Evaluator) argument(f Value, a node, env *Env) Value {
+	if l, ok := f.(*Lambda); ok && l.fn.hasForms {
+		if s, ok := a.(*attrsNode); ok && len(s.dynamic) == 0 && s.overrides < 0 {
+			return s.eval(ev, env)
+		}
+	}
+	return ev.lazy(a, env)
 }
 
 // Calls count towards max-call-depth once per application, however many
