@@ -102,12 +102,16 @@ echo "median of $runs rounds; $(nproc) cores, load average $(cut -d' ' -f1-3 /pr
 
 read_all='tar -cf - . | cat >/dev/null'
 walk='tar -cf /dev/null .'
-for f in native cold warm walk-native walk-mount cold-noprefetch; do : >"$tmp/t.$f"; done
+for f in native cold warm walk-native walk-mount cold-noprefetch cpu-cold; do : >"$tmp/t.$f"; done
+# server_cpu: the mount server's user+system CPU seconds so far.
+server_cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.3f\n", ($14 + $15) / hz}' "/proc/$pid/stat"; }
 timed /dev/null "$tree" "$read_all" # the original into the page cache
 for _ in $(seq "$runs"); do
 	timed "$tmp/t.native" "$tree" "$read_all"
 	mount_tree
+	c0=$(server_cpu)
 	timed "$tmp/t.cold" "$mnt" "$read_all"
+	echo "$c0 $(server_cpu)" | awk '{printf "%.3f\n", $2-$1}' >>"$tmp/t.cpu-cold"
 	timed "$tmp/t.warm" "$mnt" "$read_all"
 	unmount_tree
 	mount_tree
@@ -132,6 +136,7 @@ report() { # NAME FILE TARGET
 }
 report "read original tree (native, cached)" "$tmp/t.native" ""
 report "read through fresh mount (cold)" "$tmp/t.cold" "  (target <= 2)"
+printf '%-40s %7.3f s\n' "  server CPU (user+sys) during cold" "$(median "$tmp/t.cpu-cold")"
 report "read through mount again (warm)" "$tmp/t.warm" "  (target <= 2)"
 report "cold, --prefetch 0" "$tmp/t.cold-noprefetch" ""
 wn=$(median "$tmp/t.walk-native")
