@@ -2,6 +2,7 @@ package nixbuild
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -52,7 +53,7 @@ func (b *Build) FetchURL(ctx context.Context, st *store.Store, client *http.Clie
 	fail := func(err error) (*build.Result, error) {
 		return nil, &build.FailedError{Attempts: []build.Attempt{{Error: err.Error(), Wall: time.Since(start)}}}
 	}
-	body, err := open(ctx, client, u)
+	body, err := open(ctx, client, u, stalledDownloadTimeout)
 	if err != nil {
 		return fail(err)
 	}
@@ -132,7 +133,20 @@ func writeFileNAR(w *nar.Writer, r io.Reader, executable bool) error {
 }
 
 // open starts the download of u: http(s) or file.
-func open(ctx context.Context, client *http.Client, u string) (io.ReadCloser, error) {
+// stalledDownloadTimeout is Nix's stalled-download-timeout: a download
+// that receives nothing for this long fails.
+const stalledDownloadTimeout = 300 * time.Second
+
+// insecureClient downloads without verifying TLS certificates, as Nix's
+// builtinFetchurl does (the fixed output's hash is what is trusted).
+var insecureClient = &http.Client{Transport: &http.Transport{
+	Proxy:           http.ProxyFromEnvironment,
+	TLSClientConfig: &tls.Config{InsecureSkipVerify: true},
+}}
+
+// open starts downloading u; a download that receives nothing for stall
+// (waiting for the response included) fails.
+func open(ctx context.Context, client *http.Client, u string, stall time.Duration) (io.ReadCloser, error) {
 	pu, err := url.Parse(u)
 	if err != nil {
 		return nil, fmt.Errorf("unable to download '%s': %w", u, err)
@@ -145,21 +159,64 @@ func open(ctx context.Context, client *http.Client, u string) (io.ReadCloser, er
 		return f, nil
 	}
 	if client == nil {
-		client = http.DefaultClient
+		client = insecureClient
 	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	stalled := fmt.Errorf("no data received for %v", stall)
+	timer := time.AfterFunc(stall, func() { cancel(stalled) })
+	sr := &stallReader{timer: timer, stall: stall, cancel: cancel}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
+		sr.Close()
 		return nil, fmt.Errorf("unable to download '%s': %w", u, err)
 	}
 	resp, err := client.Do(req)
 	if err != nil {
+		if c := context.Cause(ctx); c == stalled {
+			err = c
+		}
+		sr.Close()
 		return nil, fmt.Errorf("unable to download '%s': %w", u, err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		resp.Body.Close()
+		sr.Close()
 		return nil, fmt.Errorf("unable to download '%s': HTTP error %d", u, resp.StatusCode)
 	}
-	return resp.Body, nil
+	sr.body, sr.ctx = resp.Body, ctx
+	return sr, nil
+}
+
+// stallReader reads a download, restarting the stall timer whenever data
+// comes.
+type stallReader struct {
+	body   io.ReadCloser
+	ctx    context.Context
+	timer  *time.Timer
+	stall  time.Duration
+	cancel context.CancelCauseFunc
+}
+
+func (r *stallReader) Read(p []byte) (int, error) {
+	n, err := r.body.Read(p)
+	if n > 0 {
+		r.timer.Reset(r.stall)
+	}
+	if err != nil && err != io.EOF {
+		if c := context.Cause(r.ctx); c != nil && !errors.Is(c, context.Canceled) {
+			err = c
+		}
+	}
+	return n, err
+}
+
+func (r *stallReader) Close() error {
+	r.timer.Stop()
+	r.cancel(nil)
+	if r.body != nil {
+		return r.body.Close()
+	}
+	return nil
 }
 
 func hostname() string {
