@@ -90,7 +90,16 @@ log line; otherwise the log lines are printed as NAME> LINE. A failed
 build's exit status and last log lines are printed, with the derivations
 that were skipped because of it. The exit status is nix-build's: 100 for
 a failed build, 101 timed out, 102 hash mismatch, 104 not deterministic
-(--check), 1 for other errors. Logs are kept; govix log DRV prints one.`,
+(--check), 1 for other errors. Logs are kept; govix log DRV prints one,
+also while the build runs.
+
+Outputs are checked as Nix 2.8 registers them: a group- or
+world-writable output, or one holding a file that is not a regular
+file, directory or symlink, is refused (exit status 1, as a missing
+output). Builds cannot make setuid or setgid files nor set extended
+attributes. The inputs builds see are materialised once under
+$GOVIX_HOME/build/inputs, kept to 8 GiB: past it the inputs used least
+recently go, never one that a running build uses.`,
 		DisableFlagParsing: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			for _, a := range args {
