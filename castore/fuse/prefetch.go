@@ -133,13 +133,14 @@ func (fs *fileSystem) listed(dir *inode, files, dirs []*inode) {
 	// list the rest of that directory's subtree ahead of it. (What the
 	// walkers list themselves is marked walked.)
 	if parent := dir.group.Load(); parent != nil && !dir.walked.Load() {
+		var subtree []*inode
 		parent.mu.Lock()
 		if parent.started && !parent.walked {
 			parent.walked = true
-			walk = slices.Clone(parent.dirs)
+			subtree = slices.Clone(parent.dirs)
 		}
 		parent.mu.Unlock()
-		fs.walkAhead(walk)
+		fs.walkAhead(subtree)
 	}
 }
 

@@ -106,12 +106,14 @@ func (fs *fileSystem) listAhead(d *inode, buf []byte) {
 	if !ok {
 		return
 	}
-	fd, err := unix.Open(filepath.Join(fs.mountpoint, p), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	fd, err := retryEINTR(func() (int, error) {
+		return unix.Open(filepath.Join(fs.mountpoint, p), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	})
 	if err != nil {
 		return
 	}
 	for fs.walkCtx.Err() == nil {
-		n, err := unix.Getdents(fd, buf)
+		n, err := retryEINTR(func() (int, error) { return unix.Getdents(fd, buf) })
 		if err != nil || n == 0 {
 			break
 		}
@@ -131,5 +133,15 @@ func (fs *fileSystem) listAhead(d *inode, buf []byte) {
 	fs.walkAhead(dirs)
 	for _, f := range files {
 		fs.queueWait(fs.walkCtx, f)
+	}
+}
+
+// retryEINTR calls f again while a signal interrupts it.
+func retryEINTR(f func() (int, error)) (int, error) {
+	for {
+		n, err := f()
+		if err != unix.EINTR {
+			return n, err
+		}
 	}
 }
