@@ -22,7 +22,7 @@
 #   cold-noprefetch   cold with --prefetch 0 (no prefetching: no files
 #               pushed into the page cache, no directories listed ahead)
 #
-# Each timing is the median of RUNS rounds (default 3; the best is shown
+# Each timing is the median of RUNS rounds (default 5; the best is shown
 # too: the machine is shared, and the best run is the one least disturbed).
 # Ratios are of medians, to native's.
 #
@@ -37,7 +37,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tree=$(cd "${1:-$(go env GOROOT)}" && pwd)
-runs=${RUNS:-3}
+runs=${RUNS:-5}
 [ -e /dev/fuse ] || { echo "castore-fuse: /dev/fuse is missing" >&2; exit 1; }
 command -v fusermount3 >/dev/null || { echo "castore-fuse: fusermount3 is missing (scripts/setup.sh)" >&2; exit 1; }
 
