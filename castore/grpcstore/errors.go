@@ -21,21 +21,7 @@ func statusError(what string, err error) error {
 	if _, ok := status.FromError(err); ok && !isCastoreError(err) {
 		return err // already a status (from a nested client, say)
 	}
-	code := codes.Internal
-	switch {
-	case errors.Is(err, castore.ErrInvalid):
-		code = codes.InvalidArgument
-	case errors.Is(err, castore.ErrNotFound):
-		code = codes.NotFound
-	case errors.Is(err, castore.ErrCorrupt):
-		code = codes.DataLoss
-	case errors.Is(err, context.Canceled):
-		code = codes.Canceled
-	case errors.Is(err, context.DeadlineExceeded):
-		code = codes.DeadlineExceeded
-	case errors.Is(err, errTooLarge):
-		code = codes.ResourceExhausted
-	}
+	code := CodeOf(err, statusCodes)
 	msg := err.Error()
 	if what != "" {
 		msg = what + ": " + msg
@@ -49,6 +35,56 @@ func isCastoreError(err error) bool {
 
 // errTooLarge marks requests that go over a server limit.
 var errTooLarge = errors.New("over the server's limit")
+
+// ErrorCode pairs a kind of error (a sentinel tested with errors.Is) with
+// the gRPC status code that stands for it on the wire. Servers of services
+// built on the castore's (the store's PathInfoService) map their errors
+// with a table of them and CodeOf, their clients back with ErrorOf.
+type ErrorCode struct {
+	Err  error
+	Code codes.Code
+}
+
+// castoreCodes returns the castore's kinds of error and the context errors
+// with their codes, in the order a server tests them.
+func castoreCodes() []ErrorCode {
+	return []ErrorCode{
+		{castore.ErrInvalid, codes.InvalidArgument},
+		{castore.ErrNotFound, codes.NotFound},
+		{castore.ErrCorrupt, codes.DataLoss},
+		{context.Canceled, codes.Canceled},
+		{context.DeadlineExceeded, codes.DeadlineExceeded},
+	}
+}
+
+var (
+	// wireErrors are the kinds of error a client recognises in a status.
+	wireErrors = castoreCodes()
+	// statusCodes are those a server sends: the client learns of
+	// errTooLarge only by its code.
+	statusCodes = append(castoreCodes(), ErrorCode{errTooLarge, codes.ResourceExhausted})
+)
+
+// CodeOf returns the code of the first of table whose Err err wraps, or
+// codes.Internal.
+func CodeOf(err error, table []ErrorCode) codes.Code {
+	for _, ec := range table {
+		if errors.Is(err, ec.Err) {
+			return ec.Code
+		}
+	}
+	return codes.Internal
+}
+
+// ErrorOf returns the Err of the first of table with code c, or nil.
+func ErrorOf(c codes.Code, table []ErrorCode) error {
+	for _, ec := range table {
+		if ec.Code == c {
+			return ec.Err
+		}
+	}
+	return nil
+}
 
 // RemoteError is an error status received from a castore server. It wraps
 // the castore error its code stands for (castore.ErrNotFound for NotFound,
@@ -81,19 +117,7 @@ func fromStatus(err error) error {
 	if !ok {
 		return err
 	}
-	var kind error
-	switch st.Code() {
-	case codes.NotFound:
-		kind = castore.ErrNotFound
-	case codes.InvalidArgument:
-		kind = castore.ErrInvalid
-	case codes.DataLoss:
-		kind = castore.ErrCorrupt
-	case codes.Canceled:
-		kind = context.Canceled
-	case codes.DeadlineExceeded:
-		kind = context.DeadlineExceeded
-	}
+	kind := ErrorOf(st.Code(), wireErrors)
 	return &RemoteError{Status: st, kind: kind}
 }
 

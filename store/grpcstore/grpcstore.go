@@ -27,6 +27,7 @@ import (
 
 	"github.com/govix/govix/castore"
 	"github.com/govix/govix/castore/castorepb"
+	cgrpc "github.com/govix/govix/castore/grpcstore"
 	"github.com/govix/govix/nixcompat/storepath"
 	"github.com/govix/govix/store"
 	"github.com/govix/govix/store/storepb"
@@ -45,29 +46,24 @@ func NewServer(st *store.Store) *Server { return &Server{st: st} }
 // Register adds the service to a gRPC server.
 func (s *Server) Register(r grpc.ServiceRegistrar) { storepb.RegisterPathInfoServiceServer(r, s) }
 
+// errorCodes are the store's kinds of error and their gRPC codes: the
+// castore's, and two of the store's own.
+var errorCodes = []cgrpc.ErrorCode{
+	{Err: store.ErrNotFound, Code: codes.NotFound},
+	{Err: store.ErrInvalid, Code: codes.InvalidArgument},
+	{Err: store.ErrReadOnly, Code: codes.PermissionDenied},
+	{Err: store.ErrNotListable, Code: codes.Unimplemented},
+	{Err: store.ErrCorrupt, Code: codes.DataLoss},
+	{Err: context.Canceled, Code: codes.Canceled},
+	{Err: context.DeadlineExceeded, Code: codes.DeadlineExceeded},
+}
+
 // toStatus maps store errors to gRPC codes.
 func toStatus(what string, err error) error {
 	if err == nil {
 		return nil
 	}
-	code := codes.Internal
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		code = codes.NotFound
-	case errors.Is(err, store.ErrInvalid):
-		code = codes.InvalidArgument
-	case errors.Is(err, store.ErrReadOnly):
-		code = codes.PermissionDenied
-	case errors.Is(err, store.ErrNotListable):
-		code = codes.Unimplemented
-	case errors.Is(err, store.ErrCorrupt):
-		code = codes.DataLoss
-	case errors.Is(err, context.Canceled):
-		code = codes.Canceled
-	case errors.Is(err, context.DeadlineExceeded):
-		code = codes.DeadlineExceeded
-	}
-	return status.Errorf(code, "%s: %v", what, err)
+	return status.Errorf(cgrpc.CodeOf(err, errorCodes), "%s: %v", what, err)
 }
 
 // fromStatus maps gRPC errors back to store errors.
@@ -76,23 +72,8 @@ func fromStatus(err error) error {
 	if !ok {
 		return err
 	}
-	var kind error
-	switch st.Code() {
-	case codes.NotFound:
-		kind = store.ErrNotFound
-	case codes.InvalidArgument:
-		kind = store.ErrInvalid
-	case codes.PermissionDenied:
-		kind = store.ErrReadOnly
-	case codes.Unimplemented:
-		kind = store.ErrNotListable
-	case codes.DataLoss:
-		kind = store.ErrCorrupt
-	case codes.Canceled:
-		kind = context.Canceled
-	case codes.DeadlineExceeded:
-		kind = context.DeadlineExceeded
-	default:
+	kind := cgrpc.ErrorOf(st.Code(), errorCodes)
+	if kind == nil {
 		return fmt.Errorf("store server: %s", st.Message())
 	}
 	return fmt.Errorf("store server: %s: %w", st.Message(), kind)
