@@ -96,7 +96,7 @@ func exportTree(ctx context.Context, s *castore.Store, root castore.Node, target
 					if ctx.Err() != nil {
 						break
 					}
-					p := filepath.Join(j.path, e.Name)
+					p := j.path + string(filepath.Separator) + e.Name // names are validated: no separators
 					var err error
 					switch e.Kind {
 					case castore.KindSymlink:
@@ -197,7 +197,7 @@ func exportFile(ctx context.Context, s *castore.Store, n castore.Node, path stri
 	// Blob readers write verified chunks straight to the file (WriterTo);
 	// the buffer is for readers that cannot.
 	bp := copyBufs.Get().(*[]byte)
-	written, err := io.CopyBuffer(onlyWriter{f}, r, *bp)
+	written, err := io.CopyBuffer(f, r, *bp)
 	copyBufs.Put(bp)
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -213,6 +213,10 @@ func exportFile(ctx context.Context, s *castore.Store, n castore.Node, path stri
 	return nil
 }
 
-// onlyWriter hides *os.File's ReadFrom, which would otherwise make
-// io.CopyBuffer ignore the buffer and fall back to small reads.
-type onlyWriter struct{ io.Writer }
+// outFile is a file Export writes. It must not have a ReadFrom method (as
+// *os.File has), which would make io.CopyBuffer ignore both the reader's
+// WriteTo and the buffer.
+type outFile interface {
+	io.Writer
+	io.Closer
+}

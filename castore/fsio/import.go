@@ -39,10 +39,9 @@ type Progress struct {
 type Options struct {
 	// Workers is how many files are read and stored (or written) at once.
 	// Import's default is 4 per CPU, at least 8: reading waits on the disk
-	// as much as on hashing, and reads go well in parallel. Export's is 1:
-	// creating files is the kernel's work, and on the ext4 disks measured
-	// parallel creators only queued on its journal and locks, each worker
-	// added making the export slower (see bench/castore.sh).
+	// as much as on hashing, and reads go well in parallel. Export's is one
+	// per CPU: creating and filling files is work the kernel does on the
+	// CPU, not waiting on the disk.
 	Workers int
 	// Progress, when set, is updated as files are done.
 	Progress *Progress
@@ -62,7 +61,7 @@ func (o *Options) exportWorkers() int {
 	if o != nil && o.Workers > 0 {
 		return o.Workers
 	}
-	return 1
+	return runtime.GOMAXPROCS(0)
 }
 
 func (o *Options) statCache() StatCache {
