@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -38,35 +36,8 @@ blobs before the directories that name them).`,
 				return err
 			}
 			defer closeStore(s, &err)
-			l, err := grpcstore.Listen(listen)
-			if err != nil {
-				return err
-			}
 			gs := grpcstore.NewServer(s, &opts).NewGRPCServer()
-			served := make(chan error, 1)
-			go func() { served <- gs.Serve(l) }()
-
-			clientURL := "grpc+http://" + l.Addr().String()
-			if strings.HasPrefix(listen, "unix://") {
-				clientURL = "grpc+unix://" + l.Addr().String()
-			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "castore serve: listening; clients use --store %s\n", clientURL)
-
-			select {
-			case err := <-served:
-				return fmt.Errorf("castore serve: %w", err)
-			case <-cmd.Context().Done():
-			}
-			// Let calls in progress finish, but not forever.
-			stopped := make(chan struct{})
-			go func() { gs.GracefulStop(); close(stopped) }()
-			select {
-			case <-stopped:
-			case <-time.After(10 * time.Second):
-				gs.Stop()
-			}
-			<-served
-			return nil
+			return serveGRPC(cmd.Context(), cmd.ErrOrStderr(), "castore serve", "--store", listen, gs)
 		},
 	}
 	cmd.Flags().StringVar(&listen, "listen", "", "address to listen on: unix:///path/to.sock or host:port")

@@ -3,8 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -38,33 +36,9 @@ PathInfo is refused unless its contents are stored.`,
 				return err
 			}
 			defer closeWholeStore(st, &err)
-			l, err := cgrpc.Listen(listen)
-			if err != nil {
-				return err
-			}
 			gs := cgrpc.NewServer(st.Castore(), &opts).NewGRPCServer()
 			grpcstore.NewServer(st).Register(gs)
-			served := make(chan error, 1)
-			go func() { served <- gs.Serve(l) }()
-			clientURL := "grpc+http://" + l.Addr().String()
-			if strings.HasPrefix(listen, "unix://") {
-				clientURL = "grpc+unix://" + l.Addr().String()
-			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "store daemon: listening; clients use --store %s\n", clientURL)
-			select {
-			case err := <-served:
-				return fmt.Errorf("store daemon: %w", err)
-			case <-cmd.Context().Done():
-			}
-			stopped := make(chan struct{})
-			go func() { gs.GracefulStop(); close(stopped) }()
-			select {
-			case <-stopped:
-			case <-time.After(10 * time.Second):
-				gs.Stop()
-			}
-			<-served
-			return nil
+			return serveGRPC(cmd.Context(), cmd.ErrOrStderr(), "store daemon", "--store", listen, gs)
 		},
 	}
 	cmd.Flags().StringVar(&listen, "listen", "", "address to listen on: unix:///path/to.sock or host:port")
