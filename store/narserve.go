@@ -41,17 +41,18 @@ type cachedLayout struct {
 }
 
 // The cache holds layouts of at most maxLayoutCost bytes each and
-// layoutCacheBytes in all (GOROOT's, 15k files, is about 3 MB).
+// layoutCacheBytes in all (GOROOT's, 15k files, costs 5 MB).
 const (
 	maxLayoutCost    = 16 << 20
 	layoutCacheBytes = 64 << 20
 )
 
 func layoutCost(l *narLayout) int {
-	return len(l.segs)*int(unsafeSizeofSegment) + cap(l.lit)
+	return len(l.segs)*segmentSize + cap(l.lit)
 }
 
-const unsafeSizeofSegment = 8 + 8 + 8 + castore.DigestSize
+// segmentSize is the size of a segment in memory.
+const segmentSize = 8 + 8 + 8 + castore.DigestSize
 
 func (c *layoutCache) get(n castore.Node) *narLayout {
 	c.mu.Lock()
