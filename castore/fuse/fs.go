@@ -257,6 +257,11 @@ func (fs *fileSystem) fillAttr(in *inode, a *gofuse.Attr) {
 		// nodes below.
 		a.Mode = syscall.S_IFDIR | 0o555
 		a.Size = n.Size
+		// glibc sizes its readdir buffer by st_blksize, and the
+		// kernel asks for listings of that size, allocating it in
+		// one piece: 1 MiB (maxRead) per listing is a costly
+		// allocation for a few entries. 4 KiB makes it 32 KiB.
+		a.Blksize = 4096
 	case castore.KindFile:
 		a.Mode = syscall.S_IFREG | 0o444
 		if n.Executable {
