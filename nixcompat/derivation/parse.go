@@ -197,6 +197,38 @@ func (p *parser) ordered(at int, first bool, prev, key, what string) error {
 	return p.errorf(at, "%s %q is not in sorted order (after %q)", what, key, prev)
 }
 
+// list reads the elements of a list up to its ']' (its '[' read already),
+// calling elem for each; first says whether it is the first.
+func (p *parser) list(elem func(first bool) error) error {
+	for first := true; ; first = false {
+		end, err := p.endOfList(first)
+		if err != nil {
+			return err
+		}
+		if end {
+			return nil
+		}
+		if err := elem(first); err != nil {
+			return err
+		}
+	}
+}
+
+// key reads a map key or set member with read and checks that it sorts
+// after *prev, the one before it (if not first), then makes it *prev.
+func (p *parser) key(first bool, prev *string, what string, read func() (string, error)) (string, error) {
+	at := p.pos
+	k, err := read()
+	if err != nil {
+		return "", err
+	}
+	if err := p.ordered(at, first, *prev, k, what); err != nil {
+		return "", err
+	}
+	*prev = k
+	return k, nil
+}
+
 func (p *parser) derivation() (*Derivation, error) {
 	d := &Derivation{
 		Outputs:   map[string]Output{},
@@ -209,42 +241,32 @@ func (p *parser) derivation() (*Derivation, error) {
 
 	// Outputs: ("name","path","hashAlgo","hash").
 	prev := ""
-	for first := true; ; first = false {
-		end, err := p.endOfList(first)
-		if err != nil {
-			return nil, err
-		}
-		if end {
-			break
-		}
+	err := p.list(func(first bool) error {
 		at := p.pos
 		if err := p.expect("("); err != nil {
-			return nil, err
+			return err
 		}
-		name, err := p.rawString()
+		name, err := p.key(first, &prev, "output", p.rawString)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if err := p.ordered(at+1, first, prev, name, "output"); err != nil {
-			return nil, err
-		}
-		prev = name
 		var o Output
 		for _, f := range []*string{&o.Path, &o.HashAlgo, &o.Hash} {
 			if err := p.expect(","); err != nil {
-				return nil, err
+				return err
 			}
 			if *f, err = p.rawString(); err != nil {
-				return nil, err
+				return err
 			}
 		}
 		if err := p.checkOutput(at, name, o); err != nil {
-			return nil, err
-		}
-		if err := p.expect(")"); err != nil {
-			return nil, err
+			return err
 		}
 		d.Outputs[name] = o
+		return p.expect(")")
+	})
+	if err != nil {
+		return nil, err
 	}
 
 	// Input derivations: ("path",["out",...]).
@@ -252,44 +274,32 @@ func (p *parser) derivation() (*Derivation, error) {
 		return nil, err
 	}
 	prev = ""
-	for first := true; ; first = false {
-		end, err := p.endOfList(first)
-		if err != nil {
-			return nil, err
-		}
-		if end {
-			break
-		}
+	err = p.list(func(first bool) error {
 		if err := p.expect("("); err != nil {
-			return nil, err
+			return err
 		}
-		at := p.pos
-		drv, err := p.storePath()
+		drv, err := p.key(first, &prev, "input derivation", p.storePath)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if err := p.ordered(at, first, prev, drv, "input derivation"); err != nil {
-			return nil, err
-		}
-		prev = drv
 		if err := p.expect(",["); err != nil {
-			return nil, err
+			return err
 		}
 		outs, err := p.set(false, "output of "+drv)
 		if err != nil {
-			return nil, err
-		}
-		if err := p.expect(")"); err != nil {
-			return nil, err
+			return err
 		}
 		d.InputDrvs[drv] = outs
+		return p.expect(")")
+	})
+	if err != nil {
+		return nil, err
 	}
 
 	// Input sources, platform, builder.
 	if err := p.expect(",["); err != nil {
 		return nil, err
 	}
-	var err error
 	if d.InputSrcs, err = p.set(true, "input source"); err != nil {
 		return nil, err
 	}
@@ -310,19 +320,13 @@ func (p *parser) derivation() (*Derivation, error) {
 	if err := p.expect(",["); err != nil {
 		return nil, err
 	}
-	for first := true; ; first = false {
-		end, err := p.endOfList(first)
-		if err != nil {
-			return nil, err
-		}
-		if end {
-			break
-		}
+	err = p.list(func(bool) error {
 		a, err := p.escString()
-		if err != nil {
-			return nil, err
-		}
 		d.Args = append(d.Args, a)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 
 	// Environment: ("name","value").
@@ -330,37 +334,26 @@ func (p *parser) derivation() (*Derivation, error) {
 		return nil, err
 	}
 	prev = ""
-	for first := true; ; first = false {
-		end, err := p.endOfList(first)
-		if err != nil {
-			return nil, err
-		}
-		if end {
-			break
-		}
+	err = p.list(func(first bool) error {
 		if err := p.expect("("); err != nil {
-			return nil, err
+			return err
 		}
-		at := p.pos
-		k, err := p.escString()
+		k, err := p.key(first, &prev, "environment variable", p.escString)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if err := p.ordered(at, first, prev, k, "environment variable"); err != nil {
-			return nil, err
-		}
-		prev = k
 		if err := p.expect(","); err != nil {
-			return nil, err
+			return err
 		}
 		v, err := p.escString()
 		if err != nil {
-			return nil, err
-		}
-		if err := p.expect(")"); err != nil {
-			return nil, err
+			return err
 		}
 		d.Env[k] = v
+		return p.expect(")")
+	})
+	if err != nil {
+		return nil, err
 	}
 	if err := p.expect(")"); err != nil {
 		return nil, err
@@ -374,32 +367,21 @@ func (p *parser) derivation() (*Derivation, error) {
 // set reads the rest of a list of unescaped strings (after its '['),
 // sorted and without duplicates; paths says they must be store paths.
 func (p *parser) set(paths bool, what string) ([]string, error) {
+	read := p.rawString
+	if paths {
+		read = p.storePath
+	}
 	var res []string
 	prev := ""
-	for first := true; ; first = false {
-		end, err := p.endOfList(first)
-		if err != nil {
-			return nil, err
-		}
-		if end {
-			return res, nil
-		}
-		at := p.pos
-		var s string
-		if paths {
-			s, err = p.storePath()
-		} else {
-			s, err = p.rawString()
-		}
-		if err != nil {
-			return nil, err
-		}
-		if err := p.ordered(at, first, prev, s, what); err != nil {
-			return nil, err
-		}
-		prev = s
+	err := p.list(func(first bool) error {
+		s, err := p.key(first, &prev, what, read)
 		res = append(res, s)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
+	return res, nil
 }
 
 // checkOutput validates an output as Nix's parseDerivationOutput does, and
