@@ -1,6 +1,8 @@
 package fuse
 
 import (
+	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -19,9 +21,41 @@ func BenchmarkReadTree(b *testing.B) {
 	}
 }
 
+// BenchmarkReadSmallFiles reads a tree shaped like a source tree (many
+// directories of small files, as in GOROOT) through a fresh mount: what
+// listing ahead and pushing files into the page cache are for.
+func BenchmarkReadSmallFiles(b *testing.B) {
+	src := b.TempDir()
+	for d := range 60 {
+		dir := filepath.Join(src, fmt.Sprintf("pkg%02d", d/6), fmt.Sprintf("sub%02d", d))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			b.Fatal(err)
+		}
+		for f := range 40 {
+			data := bytes.Repeat(fmt.Appendf(nil, "package %d // file %d\n", d, f), 1+(d*40+f)%300)
+			if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%02d.go", f)), data, 0o644); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	for _, prefetch := range []struct {
+		name string
+		max  int
+	}{{"prefetch", 0}, {"noprefetch", -1}} {
+		b.Run(prefetch.name, func(b *testing.B) {
+			benchRead(b, src, prefetch.max)
+		})
+	}
+}
+
 func benchReadTree(b *testing.B, prefetchMax int) {
+	benchRead(b, testTree(b), prefetchMax)
+}
+
+// benchRead reads every file of src through fresh mounts of it, walking
+// in order as tar does.
+func benchRead(b *testing.B, src string, prefetchMax int) {
 	requireFUSE(b)
-	src := testTree(b)
 	s := newTestStore()
 	root := importTree(b, s, src)
 	var total int64
