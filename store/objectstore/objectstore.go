@@ -27,6 +27,7 @@ import (
 	"gocloud.dev/gcerrors"
 	"google.golang.org/protobuf/proto"
 
+	cobjectstore "github.com/govix/govix/castore/objectstore"
 	"github.com/govix/govix/nixcompat/nixbase32"
 	"github.com/govix/govix/nixcompat/storepath"
 	"github.com/govix/govix/store"
@@ -149,11 +150,13 @@ func (s *Service) List(ctx context.Context) iter.Seq2[*store.PathInfo, error] {
 	}
 }
 
-// Open opens the PathInfoService in the bucket an objectstore+ URL names.
+// Open opens the PathInfoService in the bucket an objectstore+ URL names,
+// with the parameters castore/objectstore.Open takes (one URL names the
+// whole store).
 func Open(ctx context.Context, u *url.URL) (*Service, func() error, error) {
-	b, prefix, err := openBucket(ctx, u)
+	b, err := cobjectstore.OpenBucket(ctx, u)
 	if err != nil {
 		return nil, nil, err
 	}
-	return New(b, prefix), b.Close, nil
+	return New(b.Bucket, b.Prefix), b.Close, nil
 }
