@@ -14,8 +14,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/govix/govix/nixcompat/narinfo"
-	"github.com/govix/govix/store/narbridge"
 	storelocal "github.com/govix/govix/store/local"
+	"github.com/govix/govix/store/narbridge"
 )
 
 func newNarBridgeCmd() *cobra.Command {
