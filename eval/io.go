@@ -39,7 +39,7 @@ func OSIO() IO { return osIO{} }
 
 type osIO struct{}
 
-func (osIO) ReadFile(ctx context.Context, name string) ([]byte, error)   { return os.ReadFile(name) }
+func (osIO) ReadFile(ctx context.Context, name string) ([]byte, error)   { return readFile(name) }
 func (osIO) Stat(ctx context.Context, name string) (fs.FileInfo, error)  { return os.Stat(name) }
 func (osIO) Lstat(ctx context.Context, name string) (fs.FileInfo, error) { return os.Lstat(name) }
 func (osIO) ReadDir(ctx context.Context, name string) ([]fs.DirEntry, error) {
@@ -224,8 +224,10 @@ func (m *MemIO) Now() time.Time { return m.Time }
 // cachingIO remembers what Lstat, Stat, Readlink and ReadDir said about each path
 // for the rest of the evaluation (Nix too assumes files do not change
 // while it evaluates, and caches lstat): nixpkgs asks about the same
-// paths and their ancestors over and over. Paths in the store are not
-// cached: the evaluation itself adds store paths.
+// paths and their ancestors over and over. In the store only what exists
+// is remembered: the evaluation itself adds store paths, and a store path
+// never changes once there (a nixpkgs tree imported through its store
+// path, as auxcore is, is asked about as often as one outside).
 type cachingIO struct {
 	IO
 	storeDir string // with a trailing slash
@@ -257,6 +259,12 @@ func newCachingIO(io IO, storeDir string) *cachingIO {
 	return c
 }
 
+// cacheable reports whether a result for name can be remembered: any
+// result outside the store, only success inside it.
+func (c *cachingIO) cacheable(name string, err error) bool {
+	return err == nil || !strings.HasPrefix(name, c.storeDir)
+}
+
 func (c *cachingIO) reset() {
 	c.mu.Lock()
 	c.lstat = map[string]statResult{}
@@ -267,15 +275,12 @@ func (c *cachingIO) reset() {
 }
 
 func (c *cachingIO) Lstat(ctx context.Context, name string) (fs.FileInfo, error) {
-	if strings.HasPrefix(name, c.storeDir) {
-		return c.IO.Lstat(ctx, name)
-	}
 	c.mu.Lock()
 	r, ok := c.lstat[name]
 	c.mu.Unlock()
 	if !ok {
 		r.fi, r.err = c.IO.Lstat(ctx, name)
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || !c.cacheable(name, r.err) {
 			return r.fi, r.err
 		}
 		c.mu.Lock()
@@ -286,15 +291,12 @@ func (c *cachingIO) Lstat(ctx context.Context, name string) (fs.FileInfo, error)
 }
 
 func (c *cachingIO) Stat(ctx context.Context, name string) (fs.FileInfo, error) {
-	if strings.HasPrefix(name, c.storeDir) {
-		return c.IO.Stat(ctx, name)
-	}
 	c.mu.Lock()
 	r, ok := c.stat[name]
 	c.mu.Unlock()
 	if !ok {
 		r.fi, r.err = c.IO.Stat(ctx, name)
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || !c.cacheable(name, r.err) {
 			return r.fi, r.err
 		}
 		c.mu.Lock()
@@ -305,15 +307,12 @@ func (c *cachingIO) Stat(ctx context.Context, name string) (fs.FileInfo, error) 
 }
 
 func (c *cachingIO) Readlink(ctx context.Context, name string) (string, error) {
-	if strings.HasPrefix(name, c.storeDir) {
-		return c.IO.Readlink(ctx, name)
-	}
 	c.mu.Lock()
 	r, ok := c.link[name]
 	c.mu.Unlock()
 	if !ok {
 		r.target, r.err = c.IO.Readlink(ctx, name)
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || !c.cacheable(name, r.err) {
 			return r.target, r.err
 		}
 		c.mu.Lock()
@@ -325,15 +324,12 @@ func (c *cachingIO) Readlink(ctx context.Context, name string) (string, error) {
 
 // ReadDir returns the cached listing; callers must not modify it.
 func (c *cachingIO) ReadDir(ctx context.Context, name string) ([]fs.DirEntry, error) {
-	if strings.HasPrefix(name, c.storeDir) {
-		return c.IO.ReadDir(ctx, name)
-	}
 	c.mu.Lock()
 	r, ok := c.dirs[name]
 	c.mu.Unlock()
 	if !ok {
 		r.entries, r.err = c.IO.ReadDir(ctx, name)
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || !c.cacheable(name, r.err) {
 			return r.entries, r.err
 		}
 		c.mu.Lock()
