@@ -18,7 +18,9 @@
 #   warm        the same again through the same mount: what the kernel kept
 #   walk        tar -cf /dev/null . on the mount and on the tree: GNU tar does
 #               not read file data when the archive is /dev/null, so this
-#               times the metadata walk alone (listings, stats, opens)
+#               times the metadata walk alone (listings, stats, opens).
+#               The mount lists directories ahead only for a reader that
+#               reads files, so this walk waits for every listing
 #   cold-noprefetch   cold with --prefetch 0 (no prefetching: no files
 #               pushed into the page cache, no directories listed ahead)
 #
