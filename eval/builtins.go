@@ -254,7 +254,7 @@ func (c Call) ForceList(v Value, what string) *List {
 	v = c.Ev.force(v)
 	l, ok := v.(*List)
 	if !ok {
-		c.Ev.pushFrame(frame{kind: frameMsg, p: what})
+		c.Ev.pushFrame(msgFrame(syntax.NoPos, what))
 		c.Ev.typeError(syntax.NoPos, "a list", v)
 	}
 	return l
@@ -265,7 +265,7 @@ func (c Call) ForceAttrs(v Value, what string) *Attrs {
 	v = c.Ev.force(v)
 	a, ok := v.(*Attrs)
 	if !ok {
-		c.Ev.pushFrame(frame{kind: frameMsg, p: what})
+		c.Ev.pushFrame(msgFrame(syntax.NoPos, what))
 		c.Ev.typeError(syntax.NoPos, "a set", v)
 	}
 	return a
@@ -276,7 +276,7 @@ func (c Call) ForceString(v Value, what string) *String {
 	v = c.Ev.force(v)
 	s, ok := v.(*String)
 	if !ok {
-		c.Ev.pushFrame(frame{kind: frameMsg, p: what})
+		c.Ev.pushFrame(msgFrame(syntax.NoPos, what))
 		c.Ev.typeError(syntax.NoPos, "a string", v)
 	}
 	return s
@@ -287,7 +287,7 @@ func (c Call) ForceBool(v Value, what string) bool {
 	v = c.Ev.force(v)
 	b, ok := v.(Bool)
 	if !ok {
-		c.Ev.pushFrame(frame{kind: frameMsg, p: what})
+		c.Ev.pushFrame(msgFrame(syntax.NoPos, what))
 		c.Ev.typeError(syntax.NoPos, "a Boolean", v)
 	}
 	return bool(b)
@@ -298,7 +298,7 @@ func (c Call) ForceInt(v Value, what string) int64 {
 	v = c.Ev.force(v)
 	n, ok := v.(Int)
 	if !ok {
-		c.Ev.pushFrame(frame{kind: frameMsg, p: what})
+		c.Ev.pushFrame(msgFrame(syntax.NoPos, what))
 		c.Ev.typeError(syntax.NoPos, "an integer", v)
 	}
 	return int64(n)
@@ -309,7 +309,7 @@ func (c Call) ForceInt(v Value, what string) int64 {
 func (c Call) CoerceValue(v Value, what string, more, copy bool) (string, *Context) {
 	v = c.Ev.force(v)
 	if what != "" {
-		c.Ev.pushFrame(frame{kind: frameMsg, p: what})
+		c.Ev.pushFrame(msgFrame(syntax.NoPos, what))
 	}
 	s, ctx := c.Ev.coerceToString(c.Pos, v, "", more, copy, true)
 	if what != "" {
@@ -377,7 +377,7 @@ func (c Call) Get(a *Attrs, name string) *Attr {
 
 // WithFrame runs f with a trace message that is shown if it fails.
 func (c Call) WithFrame(msg string, f func()) {
-	c.Ev.pushFrame(frame{kind: frameMsg, p: msg})
+	c.Ev.pushFrame(msgFrame(syntax.NoPos, msg))
 	f()
 	c.Ev.popFrame()
 }

@@ -15,7 +15,7 @@ func (c Call) forceMsg(v Value, msg string) Value {
 		if t.env == nil {
 			return t.v
 		}
-		c.Ev.pushFrame(frame{kind: frameMsg, p: msg})
+		c.Ev.pushFrame(msgFrame(syntax.NoPos, msg))
 		v = c.Ev.forceThunk(t)
 		c.Ev.popFrame()
 	}
@@ -24,7 +24,7 @@ func (c Call) forceMsg(v Value, msg string) Value {
 
 // wantMsg raises "expected WHAT but found ..." traced with msg.
 func (c Call) wantMsg(msg, what string, v Value) {
-	c.Ev.pushFrame(frame{kind: frameMsg, p: msg})
+	c.Ev.pushFrame(msgFrame(syntax.NoPos, msg))
 	c.Ev.typeError(syntax.NoPos, what, v)
 }
 
@@ -97,7 +97,7 @@ func (c Call) stringMsg(v Value, msg string) *String {
 // trace line and the type error are both at pos.
 func (c Call) stringAt(v Value, pos syntax.Pos, msg string) *String {
 	if t, ok := v.(*Thunk); ok && t.env != nil {
-		c.Ev.pushFrame(frame{kind: frameMsg, pos: pos, p: msg})
+		c.Ev.pushFrame(msgFrame(pos, msg))
 		v = c.Ev.forceThunk(t)
 		c.Ev.popFrame()
 	} else {
@@ -105,7 +105,7 @@ func (c Call) stringAt(v Value, pos syntax.Pos, msg string) *String {
 	}
 	s, ok := v.(*String)
 	if !ok {
-		c.Ev.pushFrame(frame{kind: frameMsg, pos: pos, p: msg})
+		c.Ev.pushFrame(msgFrame(pos, msg))
 		c.Ev.typeError(pos, "a string", v)
 	}
 	return s
@@ -124,7 +124,7 @@ func funcPos(f Value) syntax.Pos {
 func (c Call) stringNoCtxMsg(v Value, msg string) string {
 	s := c.stringMsg(v, msg)
 	if s.ctx != nil {
-		c.Ev.pushFrame(frame{kind: frameMsg, p: msg})
+		c.Ev.pushFrame(msgFrame(syntax.NoPos, msg))
 		c.Errorf(EvalError, "the string '%s' is not allowed to refer to a store path (such as '%s')",
 			s.s, c.Ev.showContextElem(s.ctx.elems[0]))
 	}
@@ -153,7 +153,7 @@ func (e *Error) insertTrace(h int, msgs ...string) {
 	h = min(max(h-e.base, 0), len(e.frames))
 	ins := make([]frame, len(msgs))
 	for i, m := range msgs {
-		ins[i] = frame{kind: frameMsg, p: m}
+		ins[i] = msgFrame(syntax.NoPos, m)
 	}
 	e.frames = append(e.frames[:h:h], append(ins, e.frames[h:]...)...)
 }

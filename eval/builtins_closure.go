@@ -117,7 +117,7 @@ func builtinGenericClosure(c Call) Value {
 func (c Call) requireAttr(a *Attrs, name, msg string) *Attr {
 	at := c.Get(a, name)
 	if at == nil {
-		c.Ev.pushFrame(frame{kind: frameMsg, p: msg})
+		c.Ev.pushFrame(msgFrame(syntax.NoPos, msg))
 		c.Errorf(TypeError, "attribute '%s' missing", name)
 	}
 	return at

@@ -37,7 +37,7 @@ func builtinSort(c Call) Value {
 		}
 		const what = "while evaluating the ordering function passed to builtins.sort"
 		s := stableSorter{less: func(a, b Value) bool {
-			ev.pushFrame(frame{kind: frameMsg, p: what})
+			ev.pushFrame(msgFrame(syntax.NoPos, what))
 			r := ev.lessThan(a, b, syntax.NoPos)
 			ev.popFrame()
 			return r

@@ -35,7 +35,7 @@ func (ev *Evaluator) coerceToString(pos syntax.Pos, v Value, ctx string, coerceM
 		peeled, _ := ev.peel(pos, x, false)
 		if _, ok := peeled.(*Attrs); ok {
 			if ctx != "" {
-				ev.pushFrame(frame{kind: frameMsg, pos: pos, p: ctx})
+				ev.pushFrame(msgFrame(pos, ctx))
 			}
 			ev.raise(TypeError, syntax.NoPos, "cannot coerce %s to a string: %s", showType(peeled), ev.errorValue(peeled))
 		}
@@ -62,7 +62,7 @@ func (ev *Evaluator) coerceToString(pos syntax.Pos, v Value, ctx string, coerceM
 			var b strings.Builder
 			var c *Context
 			for i, e := range x.elems {
-				ev.pushFrame(frame{kind: frameMsg, pos: pos, p: ctx})
+				ev.pushFrame(msgFrame(pos, ctx))
 				e = ev.force(e)
 				s, ec := ev.coerceToString(pos, e, "while evaluating one element of the list", coerceMore, copyToStore, canonicalize)
 				ev.popFrame()
@@ -78,7 +78,7 @@ func (ev *Evaluator) coerceToString(pos syntax.Pos, v Value, ctx string, coerceM
 		}
 	}
 	if ctx != "" {
-		ev.pushFrame(frame{kind: frameMsg, pos: pos, p: ctx})
+		ev.pushFrame(msgFrame(pos, ctx))
 	}
 	ev.raise(TypeError, syntax.NoPos, "cannot coerce %s to a string: %s", showType(v), ev.errorValue(v))
 	return "", nil
@@ -180,7 +180,7 @@ func (ev *Evaluator) coerceToPath(pos syntax.Pos, v Value, ctx string) (string, 
 	s, c := ev.coerceToString(pos, v, ctx, false, false, true)
 	if s == "" || s[0] != '/' {
 		if ctx != "" {
-			ev.pushFrame(frame{kind: frameMsg, pos: pos, p: ctx})
+			ev.pushFrame(msgFrame(pos, ctx))
 		}
 		ev.raise(EvalError, syntax.NoPos, "string '%s' doesn't represent an absolute path", s)
 	}

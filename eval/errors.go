@@ -3,6 +3,7 @@ package eval
 import (
 	"fmt"
 	"strings"
+	"unsafe"
 
 	"github.com/govix/govix/eval/syntax"
 )
@@ -319,6 +320,9 @@ func (f *frame) entries(ev *Evaluator) []TraceEntry {
 		if m, ok := f.p.(*traceMsg); ok {
 			return []TraceEntry{{Pos: f.pos, Msg: m.s}}
 		}
+		if b, ok := f.p.(*byte); ok {
+			return []TraceEntry{{Pos: f.pos, Msg: unsafe.String(b, f.n)}}
+		}
 		return []TraceEntry{{Pos: f.pos, Msg: f.p.(string)}}
 	case frameMsgAlways:
 		return []TraceEntry{{Pos: f.pos, Msg: f.p.(string), Always: true}}
@@ -470,3 +474,11 @@ var (
 	msgNEqLeft     = &traceMsg{"in the left operand of '!='"}
 	msgNEqRight    = &traceMsg{"in the right operand of '!='"}
 )
+
+// msgFrame is a frame with the message msg at pos. The string is kept as
+// its bytes and length: converting a string to the frame's interface
+// would allocate (for every argument a builtin forces), a pointer does
+// not.
+func msgFrame(pos syntax.Pos, msg string) frame {
+	return frame{kind: frameMsg, pos: pos, n: len(msg), p: unsafe.StringData(msg)}
+}

@@ -159,11 +159,11 @@ func (ev *Evaluator) addDynamicAttrs(attrs []Attr, dyn []dynAttr, env *Env) *Att
 func (ev *Evaluator) attrNameOf(v Value, pos syntax.Pos, ctx string) Sym {
 	s, ok := v.(*String)
 	if !ok {
-		ev.pushFrame(frame{kind: frameMsg, pos: pos, p: ctx})
+		ev.pushFrame(msgFrame(pos, ctx))
 		ev.typeError(pos, "a string", v)
 	}
 	if s.ctx != nil {
-		ev.pushFrame(frame{kind: frameMsg, pos: pos, p: ctx})
+		ev.pushFrame(msgFrame(pos, ctx))
 		ev.raise(EvalError, pos, "the string '%s' is not allowed to refer to a store path (such as '%s')",
 			s.s, ev.showContextElem(s.ctx.elems[0]))
 	}

@@ -508,7 +508,7 @@ func (ev *Evaluator) arithSlow(op byte, a, b Value) Value {
 	ia, aInt := a.(Int)
 	ib, bInt := b.(Int)
 	want := func(what, ctx string, v Value) {
-		ev.pushFrame(frame{kind: frameMsg, p: ctx})
+		ev.pushFrame(msgFrame(syntax.NoPos, ctx))
 		ev.typeError(syntax.NoPos, what, v)
 	}
 	if op == '/' {
