@@ -196,3 +196,17 @@ func runGovix(args []string, stdin []byte) (int, []byte) {
 	}
 	return 1, stdout.Bytes()
 }
+
+func TestNextGCLimit(t *testing.T) {
+	const mb = 1 << 20
+	for _, c := range []struct{ live, want int64 }{
+		{10 * mb, 160 * mb},    // below the floor
+		{40 * mb, 296 * mb},    // 8x would be 320: headroom 256 MiB
+		{30 * mb, 240 * mb},    // 8x
+		{1024 * mb, 2048 * mb}, // large heaps: twice what is alive
+	} {
+		if got := nextGCLimit(c.live, 160*mb, 8, 256*mb); got != c.want {
+			t.Errorf("nextGCLimit(%d MiB) = %d MiB, want %d MiB", c.live/mb, got/mb, c.want/mb)
+		}
+	}
+}
