@@ -1,8 +1,8 @@
 #!/bin/sh
 # The evaluation benchmark of ../shared/conformance/auxcore: the drvPaths of
 # 520 packages (nixpkgs' lib, the Linux stdenv bootstrap and the package
-# set), evaluated by govix and by Nix 2.8 in the same run, best of RUNS
-# (default 3). Both results must be the 520 drvPaths of x86_64-linux.tsv.
+# set), evaluated by govix and by Nix 2.8 in the same run, RUNS times each
+# (default 5, interleaved), medians reported. Both results must be the 520 drvPaths of x86_64-linux.tsv.
 #
 #   govix:  govix instantiate --eval --strict --json -E EXPR
 #           (read-only, as nix-instantiate --eval: drvPaths are computed,
@@ -24,7 +24,7 @@ cd "$(dirname "$0")/.."
 govix=${1:-./govix}
 if [ ! -x "$govix" ]; then go build -o ./govix ./cmd/govix; govix=./govix; fi
 aux=$(cd ../shared/conformance/auxcore && pwd)
-runs=${RUNS:-3}
+runs=${RUNS:-5}
 expr="import $aux/all-drvpaths.nix { core = $aux/src; }"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 export GOVIX_HOME="$tmp/govix"
@@ -41,34 +41,40 @@ if bad or len(got) != len(want):
 EOF
 }
 
-# measure NAME CMD...: best CPU seconds, wall seconds and peak MB over $runs.
+# median LIST...: the median of the numbers given.
+median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
+
+# measure NAME CMD...: one run; its CPU seconds, wall seconds and peak MB
+# are added to NAME's lists.
 measure() {
 	name=$1; shift
-	best_cpu=""; best_wall=""; best_rss=""
-	i=0
-	while [ $i -lt "$runs" ]; do
-		/usr/bin/time -o "$tmp/time" -f "%U %S %e %M" "$@" >"$tmp/$name.json" 2>"$tmp/$name.err" ||
-			{ cat "$tmp/$name.err" >&2; exit 1; }
-		check "$tmp/$name.json"
-		out=$(tail -1 "$tmp/time")
-		cpu=$(echo "$out" | awk '{printf "%.2f", $1 + $2}')
-		wall=$(echo "$out" | awk '{printf "%.2f", $3}')
-		rss=$(echo "$out" | awk '{printf "%.0f", $4 / 1024}')
-		if [ -z "$best_cpu" ] || [ "$(echo "$cpu < $best_cpu" | bc)" = 1 ]; then best_cpu=$cpu; fi
-		if [ -z "$best_wall" ] || [ "$(echo "$wall < $best_wall" | bc)" = 1 ]; then best_wall=$wall; fi
-		if [ -z "$best_rss" ] || [ "$rss" -lt "$best_rss" ]; then best_rss=$rss; fi
-		i=$((i + 1))
-	done
-	eval "${name}_cpu=$best_cpu ${name}_wall=$best_wall ${name}_rss=$best_rss"
+	/usr/bin/time -o "$tmp/time" -f "%U %S %e %M" "$@" >"$tmp/$name.json" 2>"$tmp/$name.err" ||
+		{ cat "$tmp/$name.err" >&2; exit 1; }
+	check "$tmp/$name.json"
+	out=$(tail -1 "$tmp/time")
+	echo "$out" | awk '{printf "%.2f\n", $1 + $2}' >>"$tmp/$name.cpu"
+	echo "$out" | awk '{printf "%.2f\n", $3}' >>"$tmp/$name.wall"
+	echo "$out" | awk '{printf "%.0f\n", $4 / 1024}' >>"$tmp/$name.rss"
 }
+
+# median NAME.KIND: the median of the numbers in that list.
+median() { sort -n "$tmp/$1" | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
 
 # Warm the stores that are written to.
 nix-instantiate --eval --strict --json --read-write-mode --store "$tmp/nix" -E "$expr" >/dev/null 2>&1
 "$govix" instantiate --eval --strict --json --read-write-mode -E "$expr" >/dev/null
 
-measure govix "$govix" instantiate --eval --strict --json -E "$expr"
-measure govixrw "$govix" instantiate --eval --strict --json --read-write-mode -E "$expr"
-measure nix nix-instantiate --eval --strict --json --read-write-mode --store "$tmp/nix" -E "$expr"
+# Interleaved, so that a busy moment of a shared machine hits all three.
+i=0
+while [ $i -lt "$runs" ]; do
+	measure govix "$govix" instantiate --eval --strict --json -E "$expr"
+	measure govixrw "$govix" instantiate --eval --strict --json --read-write-mode -E "$expr"
+	measure nix nix-instantiate --eval --strict --json --read-write-mode --store "$tmp/nix" -E "$expr"
+	i=$((i + 1))
+done
+for n in govix govixrw nix; do
+	eval "${n}_cpu=$(median $n.cpu) ${n}_wall=$(median $n.wall) ${n}_rss=$(median $n.rss)"
+done
 
 ratio() { echo "scale=2; $1 / $2" | bc; }
 printf "%-10s %8s %8s %8s\n" "" "cpu-s" "wall-s" "peak-MB"
