@@ -45,3 +45,31 @@ func newFusedThunk(l *Lambda, arg Value) *Thunk {
 	p.t = Thunk{env: &p.e, v: l.fn.fused}
 	return &p.t
 }
+
+// appThunk and app2Thunk are a thunk applying a function together with its
+// code, in one allocation; the code lets go of what it refers to once it
+// has run (see appNode.eval).
+type (
+	appThunk struct {
+		t Thunk
+		n appNode
+	}
+	app2Thunk struct {
+		t Thunk
+		n app2Node
+	}
+)
+
+// newAppThunk returns the thunk of f applied to arg.
+func newAppThunk(f, arg Value) *Thunk {
+	p := &appThunk{n: appNode{f: f, arg: arg}}
+	p.t = Thunk{env: appEnv, v: &p.n}
+	return &p.t
+}
+
+// newApp2Thunk returns the thunk of f applied to a and b.
+func newApp2Thunk(f, a, b Value) *Thunk {
+	p := &app2Thunk{n: app2Node{f: f, a: a, b: b}}
+	p.t = Thunk{env: appEnv, v: &p.n}
+	return &p.t
+}

@@ -1,5 +1,7 @@
 package eval
 
+import "slices"
+
 // The attribute set basics the language needs.
 
 func init() {
@@ -72,29 +74,46 @@ func builtinRemoveAttrs(c Call) Value {
 	if len(l.elems) == 0 || a.Len() == 0 {
 		return a
 	}
-	remove := make(map[Sym]bool, len(l.elems))
+	tab := c.Ev.symbols
+	// The names to remove that a has, each once: usually a few, kept in
+	// a slice on the stack; a long list goes in a map.
+	var buf [16]Sym
+	remove := buf[:0]
+	var removeMap map[Sym]bool
+	if len(l.elems) > len(buf) {
+		removeMap = make(map[Sym]bool, len(l.elems))
+	}
 	for _, e := range l.elems {
 		s := c.ForceString(e, "while evaluating the values of the second argument passed to builtins.removeAttrs")
 		if s.ctx != nil {
 			c.Errorf(EvalError, "the string '%s' is not allowed to refer to a store path (such as '%s')", s.s, c.Ev.showContextElem(s.ctx.elems[0]))
 		}
-		if sym, ok := c.Ev.symbols.lookup(s.s); ok {
-			remove[sym] = true
+		sym, ok := tab.lookup(s.s)
+		if !ok || a.get(tab, sym) == nil {
+			continue
+		}
+		if removeMap != nil {
+			removeMap[sym] = true
+		} else if !slices.Contains(remove, sym) {
+			remove = append(remove, sym)
 		}
 	}
-	out := make([]Attr, 0, a.Len())
-	for _, at := range a.all() {
-		if !remove[at.Name] {
-			out = append(out, at)
-		}
-	}
-	if len(out) == a.Len() {
+	n := len(remove) + len(removeMap)
+	if n == 0 {
 		return a
 	}
-	if len(out) == 0 {
+	if n == a.Len() {
 		return emptyAttrs
 	}
-	return flatAttrs(out)
+	set := newAttrs(a.Len() - n)
+	out := set.layer[:0]
+	for _, at := range a.all() {
+		if removeMap != nil && removeMap[at.Name] || removeMap == nil && slices.Contains(remove, at.Name) {
+			continue
+		}
+		out = append(out, at)
+	}
+	return set
 }
 
 func builtinListToAttrs(c Call) Value {
@@ -141,7 +160,7 @@ func builtinMapAttrs(c Call) Value {
 	for i, at := range a.all() {
 		// No position, as in Nix (unsafeGetAttrPos gives null; traces
 		// show none).
-		out[i] = Attr{Name: at.Name, Value: &Thunk{env: appEnv, v: &app2Node{f: f, a: ev.symString(at.Name), b: at.Value}}}
+		out[i] = Attr{Name: at.Name, Value: newApp2Thunk(f, ev.symString(at.Name), at.Value)}
 	}
 	return flatAttrs(out)
 }

@@ -83,7 +83,7 @@ func builtinZipAttrsWith(c Call) Value {
 		}
 	}
 	for i := range names {
-		names[i].Value = &Thunk{env: appEnv, v: &app2Node{f: f, a: ev.symString(names[i].Name), b: NewList(values[i])}}
+		names[i].Value = newApp2Thunk(f, ev.symString(names[i].Name), NewList(values[i]))
 	}
 	return ev.makeAttrs(names, false)
 }

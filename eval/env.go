@@ -59,7 +59,7 @@ func NewThunk(f, arg Value) *Thunk {
 		e.set(0, arg)
 		return &Thunk{env: e, v: l.fn.call}
 	}
-	return &Thunk{env: appEnv, v: &appNode{f: f, arg: arg}}
+	return newAppThunk(f, arg)
 }
 
 // appEnv is the (unused, non-nil) environment of application thunks.

@@ -359,7 +359,7 @@ func (ev *Evaluator) applyLazy(f, arg Value) Value {
 		}
 		return ev.newThunk(ev.takeEnv1(l.env, arg), l.fn.call)
 	}
-	return ev.newThunk(appEnv, &appNode{f: f, arg: arg})
+	return newAppThunk(f, arg)
 }
 
 // formal is one { name ? default } of a pattern.
@@ -434,7 +434,11 @@ type appNode struct {
 func (n *appNode) pos() syntax.Pos { return syntax.NoPos }
 func (n *appNode) eval(ev *Evaluator, env *Env) Value {
 	pos := ev.forcePos()
-	return ev.call1(ev.forceAt(n.f, pos), n.arg, pos)
+	v := ev.call1(ev.forceAt(n.f, pos), n.arg, pos)
+	// Done: the thunk drops this code now, but it may share an
+	// allocation with it (newAppThunk), so let go of f and arg.
+	*n = appNode{}
+	return v
 }
 
 // app2Node is the code of a thunk applying f to two arguments
@@ -449,7 +453,9 @@ func (n *app2Node) eval(ev *Evaluator, env *Env) Value {
 	f := ev.forceAt(n.f, pos)
 	base := len(ev.args)
 	ev.args = append(ev.args, n.a, n.b)
-	return ev.callStack(f, base, pos)
+	v := ev.callStack(f, base, pos)
+	*n = app2Node{} // as appNode
+	return v
 }
 
 // primopThunkNode computes a builtin constant (arity 0) on first use.

@@ -24,7 +24,7 @@ import (
 // evaluating its packages exactly as Nix does is what the glue is for.
 const auxcore = "../../shared/conformance/auxcore"
 
-func auxcoreDir(t *testing.T) string {
+func auxcoreDir(t testing.TB) string {
 	t.Helper()
 	dir, err := filepath.Abs(auxcore)
 	if err != nil {
@@ -38,7 +38,7 @@ func auxcoreDir(t *testing.T) string {
 
 // evalJSON evaluates expr with a glue configured by opts and returns the
 // value as JSON.
-func evalJSON(t *testing.T, expr string, opts glue.Options) []byte {
+func evalJSON(t testing.TB, expr string, opts glue.Options) []byte {
 	t.Helper()
 	g := glue.New(opts)
 	var eo eval.Options
@@ -93,6 +93,19 @@ func TestAuxcoreDrvPaths(t *testing.T) {
 	}
 	if bad > 0 {
 		t.Errorf("%d of %d drvPaths differ", bad, n)
+	}
+}
+
+// BenchmarkAuxcoreDrvPaths evaluates the 520 drvPaths of auxcore as
+// bench/eval-auxcore.sh does (read-only), for -benchmem and profiles.
+// (The CLI paces the collector for batch evaluation; this uses Go's
+// default pacing, so compare allocations, not time, with the script.)
+func BenchmarkAuxcoreDrvPaths(b *testing.B) {
+	dir := auxcoreDir(b)
+	expr := `import ` + dir + `/all-drvpaths.nix { core = ` + dir + `/src; }`
+	b.ReportAllocs()
+	for b.Loop() {
+		evalJSON(b, expr, glue.Options{ReadOnly: true})
 	}
 }
 
