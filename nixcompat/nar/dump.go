@@ -15,7 +15,7 @@ import (
 // The archive is one ordered stream, written by one goroutine, but all
 // the file system work happens ahead of it: a walker lists directories in
 // archive order and encodes the archive's structure, cutting it into
-// segments of a few dozen files, and a pool of readers turns each segment
+// segments of up to a hundred files, and a pool of readers turns each segment
 // into large buffers of finished archive bytes, reading the files' contents
 // straight into them. The writer only passes those buffers on, so a hash
 // gets a few large writes instead of several small ones per file, and the
@@ -64,7 +64,7 @@ func (d *Dumper) DumpFS(ctx context.Context, w io.Writer, fsys fs.FS, name strin
 const (
 	// segmentFiles and segmentText bound a segment: how many files a
 	// reader reads in a row, and the bytes of structure it copies.
-	segmentFiles = 32
+	segmentFiles = 96
 	segmentText  = 16 << 10
 	// segmentsAhead is how many segments the walker may be ahead of the
 	// writer.
