@@ -1,5 +1,7 @@
 package eval
 
+import "github.com/govix/govix/eval/syntax"
+
 // newThunk returns a thunk of code in env. (Allocating thunks from slabs,
 // as Nix does with Boehm's GC_malloc_many, was tried: it halves the cost
 // of allocation, but a slab stays alive while any of its thunks does, and
@@ -71,5 +73,27 @@ func newAppThunk(f, arg Value) *Thunk {
 func newApp2Thunk(f, a, b Value) *Thunk {
 	p := &app2Thunk{n: app2Node{f: f, a: a, b: b}}
 	p.t = Thunk{env: appEnv, v: &p.n}
+	return &p.t
+}
+
+// lambdaThunk is the thunk of a function expression (lazy makes one, as
+// Nix does: unforced, it shows as <CODE>) together with the closure it
+// evaluates to, so that it is one allocation, not two; forcing it gives
+// the closure, which needs nothing the thunk does not keep already.
+type lambdaThunk struct {
+	t Thunk
+	c lambdaCode
+}
+
+// lambdaCode is the code of a lambdaThunk: the closure itself.
+type lambdaCode Lambda
+
+func (c *lambdaCode) pos() syntax.Pos                    { return c.fn.at }
+func (c *lambdaCode) eval(ev *Evaluator, env *Env) Value { return (*Lambda)(c) }
+
+// newLambdaThunk returns the thunk of the function expression n in env.
+func newLambdaThunk(n *lambdaNode, env *Env) *Thunk {
+	p := &lambdaThunk{c: lambdaCode{fn: n, env: env}}
+	p.t = Thunk{env: env, v: &p.c}
 	return &p.t
 }

@@ -38,6 +38,8 @@ func (ev *Evaluator) lazy(n node, env *Env) Value {
 		if v := e.get(n.idx); v != nil {
 			return v
 		}
+	case *lambdaNode:
+		return newLambdaThunk(n, env)
 	}
 	return ev.newThunk(env, n)
 }
