@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"io/fs"
-	"runtime"
 	"sync"
 	"sync/atomic"
 )
@@ -131,7 +130,6 @@ func (d *Dumper) dump(ctx context.Context, w io.Writer, t tree, root string) err
 		spent:    make(chan *segment, 16),
 		budget:   newBudget(memory),
 		mapFiles: mapsSafely(w),
-		cpu:      make(chan struct{}, runtime.GOMAXPROCS(0)),
 	}
 	// Room for the budget, and for the segment the writer waits for,
 	// which may exceed it.
@@ -173,32 +171,6 @@ type dumpState struct {
 	mapFiles bool
 	// writerWaits is set while the writer waits for a reader.
 	writerWaits atomic.Bool
-	// cpu holds a token for each goroutine of the dump that is working
-	// rather than waiting, at most as many as there are processors (see
-	// takeCPU).
-	cpu chan struct{}
-}
-
-// takeCPU waits for a processor of the dump's own. The walker and the
-// readers hold one while they work, the writer while it writes, so that
-// they never outnumber the processors: otherwise the Go scheduler shares
-// them out evenly, and the writer, which all the others wait for in the
-// end, would often wait for a processor. False means the dump was
-// abandoned.
-func (s *dumpState) takeCPU() bool {
-	select {
-	case s.cpu <- struct{}{}:
-		return true
-	case <-s.ctx.Done():
-		return false
-	}
-}
-
-func (s *dumpState) giveCPU() {
-	select {
-	case <-s.cpu:
-	case <-s.ctx.Done():
-	}
 }
 
 // readLoop is a reader of the pool: it fills segments ahead of the
@@ -208,11 +180,7 @@ func (s *dumpState) readLoop() {
 	defer f.files.release()
 	for seg := range s.jobs {
 		f.seg = seg
-		if !s.takeCPU() {
-			return
-		}
 		err := f.fill()
-		s.giveCPU()
 		if err != nil && s.ctx.Err() == nil {
 			select {
 			case seg.out <- filled{err: err}:
@@ -225,10 +193,6 @@ func (s *dumpState) readLoop() {
 
 // write is the writer: it passes the segments' bytes on to w in order.
 func (s *dumpState) write(w io.Writer) error {
-	if !s.takeCPU() {
-		return s.ctx.Err()
-	}
-	defer s.giveCPU()
 	// The writer fills the segments the readers did not get itself, into
 	// one buffer that it writes whenever full.
 	own := &filler{s: s, direct: w}
@@ -237,11 +201,7 @@ func (s *dumpState) write(w io.Writer) error {
 			own.files.release()
 		}
 	}()
-	for {
-		seg, ok := s.nextSegment()
-		if !ok {
-			break
-		}
+	for seg := range s.segments {
 		if seg.err != nil {
 			return seg.err
 		}
@@ -284,19 +244,6 @@ func (s *dumpState) writeSegment(w io.Writer, seg *segment) error {
 	}
 }
 
-// nextSegment takes the next segment from the walker; false means there
-// are no more.
-func (s *dumpState) nextSegment() (*segment, bool) {
-	select {
-	case seg, ok := <-s.segments:
-		return seg, ok
-	default:
-	}
-	s.giveCPU()
-	seg, ok := <-s.segments
-	return seg, ok && s.takeCPU()
-}
-
 // receive takes the next buffer of seg; ok is false after the last. When
 // none is ready, it lets the readers know that the writer waits (see
 // filler.put).
@@ -307,17 +254,13 @@ func (s *dumpState) receive(seg *segment) (c filled, ok bool, err error) {
 	default:
 	}
 	s.writerWaits.Store(true)
-	s.giveCPU()
+	defer s.writerWaits.Store(false)
 	select {
 	case c, ok = <-seg.out:
+		return c, ok, nil
 	case <-s.ctx.Done():
 		return c, false, s.ctx.Err()
 	}
-	s.writerWaits.Store(false)
-	if !s.takeCPU() {
-		return c, false, s.ctx.Err()
-	}
-	return c, ok, nil
 }
 
 // writeChunk writes c to w and recycles or unmaps its buffer; fromBudget

@@ -49,13 +49,6 @@ func (f *filler) fill() error {
 		if buf, err = f.append(buf, text[done:file.at]); err != nil {
 			return err
 		}
-		if f.direct == nil {
-			// Let the writer in, if it waits for a processor.
-			f.s.giveCPU()
-			if !f.s.takeCPU() {
-				return f.s.ctx.Err()
-			}
-		}
 		if buf, err = f.appendFile(buf, file); err != nil {
 			return err
 		}
@@ -75,7 +68,7 @@ func (f *filler) appendMapped(buf []byte, m fileMapper, size int64, path string)
 	}
 	for off := int64(0); off < size; off += mapWindow {
 		n := int(min(size-off, mapWindow))
-		if f.direct == nil && !f.acquire(int64(n)) {
+		if f.direct == nil && !f.s.budget.acquire(f.seg, int64(n)) {
 			return nil, f.s.ctx.Err()
 		}
 		b, err := m.mapFile(off, n)
@@ -100,7 +93,7 @@ func (f *filler) get() ([]byte, error) {
 		}
 		return f.buf[:0], nil
 	}
-	if !f.acquire(bufSize) {
+	if !f.s.budget.acquire(f.seg, bufSize) {
 		return nil, f.s.ctx.Err()
 	}
 	return f.s.bufs.get(), nil
@@ -113,35 +106,16 @@ func (f *filler) put(c filled) error {
 	}
 	select {
 	case f.seg.out <- c:
-	default:
-		// Wait without holding a processor.
-		f.s.giveCPU()
-		select {
-		case f.seg.out <- c:
-		case <-f.s.ctx.Done():
-			return f.s.ctx.Err()
+		if f.s.writerWaits.Load() {
+			// The writer now waits for this P, in its run queue:
+			// readers rarely block, so without yielding it would
+			// often wait for the scheduler to preempt this one.
+			runtime.Gosched()
 		}
-		if !f.s.takeCPU() {
-			return f.s.ctx.Err()
-		}
+		return nil
+	case <-f.s.ctx.Done():
+		return f.s.ctx.Err()
 	}
-	if f.s.writerWaits.Load() {
-		// The writer now waits for this P, in its run queue:
-		// readers rarely block, so without yielding it would
-		// often wait for the scheduler to preempt this one.
-		runtime.Gosched()
-	}
-	return nil
-}
-
-// acquire takes n bytes of the memory budget, waiting without holding a
-// processor if it must; false means the dump was abandoned.
-func (f *filler) acquire(n int64) bool {
-	if f.s.budget.tryAcquire(f.seg, n) {
-		return true
-	}
-	f.s.giveCPU()
-	return f.s.budget.acquire(f.seg, n) && f.s.takeCPU()
 }
 
 // next passes on buf if it is full and returns the buffer to fill next.

@@ -32,17 +32,6 @@ func (b *budget) acquire(seg *segment, n int64) bool {
 	return !b.closed
 }
 
-// tryAcquire is acquire if it need not wait.
-func (b *budget) tryAcquire(seg *segment, n int64) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.used+n > b.max && b.current != seg && !b.closed {
-		return false
-	}
-	b.used += n
-	return !b.closed
-}
-
 func (b *budget) release(n int64) {
 	b.mu.Lock()
 	b.used -= n

@@ -17,10 +17,6 @@ type walker struct {
 }
 
 func (s *dumpState) walkRoot(root string) {
-	if !s.takeCPU() {
-		return
-	}
-	defer s.giveCPU()
 	w := &walker{s: s}
 	w.start()
 	fi, err := s.tree.lstat(root)
@@ -67,16 +63,9 @@ func (w *walker) send(seg *segment) bool {
 	select {
 	case w.s.segments <- seg:
 		return true
-	default:
-	}
-	// Wait without holding a processor.
-	w.s.giveCPU()
-	select {
-	case w.s.segments <- seg:
 	case <-w.s.ctx.Done():
 		return false
 	}
-	return w.s.takeCPU()
 }
 
 // fail sends err to the writer instead of the rest of the archive.
@@ -121,11 +110,6 @@ func (w *walker) walk(dir, name, narPath string, mode fs.FileMode, depth int) bo
 
 // walkDir encodes the directory at fsPath and its entries.
 func (w *walker) walkDir(fsPath, narPath string, depth int) bool {
-	// Let the writer in, if it waits for a processor.
-	w.s.giveCPU()
-	if !w.s.takeCPU() {
-		return false
-	}
 	w.seg.text = append(w.seg.text, tokDirectory...)
 	entries, err := w.s.tree.readDir(fsPath)
 	if err != nil {
