@@ -38,7 +38,13 @@
 //     comparators) reuse it; map and genList bind a plain lambda's
 //     argument when they make the element's thunk, so forcing it
 //     allocates nothing; f a b binds both arguments without the closure
-//     in between; nested integer arithmetic passes unboxed integers;
+//     in between (their two environments one allocation); a thunk is
+//     allocated with what it will need and nothing else keeps — the
+//     closure of a function expression, the code of a lazy application,
+//     the environment of a function that captures nothing (see
+//     alloc.go); a set written out as the argument of a { ... } pattern
+//     is built without a thunk; nested integer arithmetic passes unboxed
+//     integers;
 //   - parsed and compiled files are cached by path (import of the same
 //     file gives the same value), and file metadata (lstat, stat,
 //     readlink, readDir) for the evaluation.
