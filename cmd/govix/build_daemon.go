@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
@@ -42,33 +40,9 @@ offered as /bin/sh to requests that want one.`,
 				return err
 			}
 			defer closeSvc()
-			l, err := cgrpc.Listen(listen)
-			if err != nil {
-				return err
-			}
 			gs := grpc.NewServer(cgrpc.GRPCServerOptions()...)
 			grpcbuild.NewServer(svc).Register(gs)
-			served := make(chan error, 1)
-			go func() { served <- gs.Serve(l) }()
-			clientURL := "grpc+http://" + l.Addr().String()
-			if strings.HasPrefix(listen, "unix://") {
-				clientURL = "grpc+unix://" + l.Addr().String()
-			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "build daemon: listening; clients use --builder %s\n", clientURL)
-			select {
-			case err := <-served:
-				return fmt.Errorf("build daemon: %w", err)
-			case <-cmd.Context().Done():
-			}
-			stopped := make(chan struct{})
-			go func() { gs.GracefulStop(); close(stopped) }()
-			select {
-			case <-stopped:
-			case <-time.After(10 * time.Second):
-				gs.Stop()
-			}
-			<-served
-			return nil
+			return serveGRPC(cmd.Context(), cmd.ErrOrStderr(), "build daemon", "--builder", listen, gs)
 		},
 	}
 	cmd.Flags().StringVar(&listen, "listen", "", "address to listen on: unix:///path/to.sock or host:port")
