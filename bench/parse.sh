@@ -23,8 +23,9 @@ trap 'rm -rf "$tmp"' EXIT
 
 govix=${GOVIX:-}
 if [ -z "$govix" ]; then
-	go build -o "$tmp/govix" ./cmd/govix
-	govix="$tmp/govix"
+	# Not $tmp/govix: timed writes its results to $tmp/NAME.
+	go build -o "$tmp/bin/govix" ./cmd/govix
+	govix="$tmp/bin/govix"
 fi
 find "$src" -name '*.nix' | sort >"$tmp/files"
 if [ -n "${FILES:-}" ]; then
