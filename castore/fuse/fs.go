@@ -54,6 +54,7 @@ type fileSystem struct {
 	// Listing ahead (walk.go), through the mount at mountpoint; off
 	// without one (walkCtx nil).
 	mountpoint string
+	dev        atomic.Uint64 // the mount's st_dev, once mounted
 	walkCtx    context.Context
 	stopWalk   context.CancelFunc
 	walks      dirStack

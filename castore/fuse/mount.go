@@ -144,6 +144,11 @@ func Mount(ctx context.Context, mountpoint string, blobs castore.BlobService, di
 		<-s.served
 		return nil, fmt.Errorf("mounting %s: %w", mountpoint, err)
 	}
+	var st unix.Stat_t
+	if err := unix.Stat(mountpoint, &st); err == nil {
+		// Walkers check that the mount point still leads here.
+		fsys.dev.Store(st.Dev)
+	}
 	setReadAhead(mountpoint, o.Logger)
 	s.stopWatch = context.AfterFunc(ctx, func() {
 		if err := s.unmount(true); err != nil {

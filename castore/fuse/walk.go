@@ -2,7 +2,7 @@ package fuse
 
 import (
 	"context"
-	"path/filepath"
+	"errors"
 	"slices"
 	"sync"
 
@@ -17,6 +17,13 @@ import (
 // come back to this server, and what it answers stays in the kernel's
 // caches for the reader. Walkers go depth first, in listing order, which is
 // the order tar and cp -r read in.
+//
+// A walker must never hold up the reader or an unmount: it holds no lock
+// of the server's across a system call, its only waits (for a directory,
+// for room in the push queue) end with walkCtx, it gives up on a call a
+// signal keeps interrupting, and it never leaves its own mount (openOwn).
+// Its requests are answered by the server's request goroutines, which
+// never wait for a walker. Unmounting stops the walkers first.
 
 // walkBufSize is a walker's getdents buffer: the kernel asks for a listing
 // as big as the buffer, so most directories take one round trip (and one
@@ -106,14 +113,12 @@ func (fs *fileSystem) listAhead(d *inode, buf []byte) {
 	if !ok {
 		return
 	}
-	fd, err := retryEINTR(func() (int, error) {
-		return unix.Open(filepath.Join(fs.mountpoint, p), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	})
+	fd, err := fs.openOwn(p)
 	if err != nil {
 		return
 	}
 	for fs.walkCtx.Err() == nil {
-		n, err := retryEINTR(func() (int, error) { return unix.Getdents(fd, buf) })
+		n, err := fs.retryEINTR(func() (int, error) { return unix.Getdents(fd, buf) })
 		if err != nil || n == 0 {
 			break
 		}
@@ -136,11 +141,60 @@ func (fs *fileSystem) listAhead(d *inode, buf []byte) {
 	}
 }
 
-// retryEINTR calls f again while a signal interrupts it.
-func retryEINTR(f func() (int, error)) (int, error) {
-	for {
+// openOwn opens directory p (relative to the mount point) of this mount,
+// and only of it: the walkers must never list another file system's tree,
+// whose server may be this one's reader, or stalled. The mount point stops
+// leading to this mount when it is detached (umount -l, fusermount3 -u -z)
+// while busy, and another mount may then be made there (a benchmark
+// remounting the same directory): then walking stops for good. The path
+// is resolved beneath the mount's root, never out of it.
+func (fs *fileSystem) openOwn(p string) (int, error) {
+	dev := fs.dev.Load()
+	if dev == 0 {
+		return -1, errNotOwnMount // Mount has not returned yet
+	}
+	root, err := fs.retryEINTR(func() (int, error) {
+		return unix.Open(fs.mountpoint, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	})
+	if err != nil {
+		return -1, err
+	}
+	defer unix.Close(root)
+	var st unix.Stat_t
+	if err := unix.Fstat(root, &st); err != nil {
+		return -1, err
+	}
+	if st.Dev != dev {
+		fs.stopWalk()
+		return -1, errNotOwnMount
+	}
+	how := unix.OpenHow{
+		Flags:   unix.O_RDONLY | unix.O_DIRECTORY | unix.O_CLOEXEC,
+		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_XDEV | unix.RESOLVE_NO_SYMLINKS,
+	}
+	return fs.retryEINTR(func() (int, error) {
+		fd, err := unix.Openat2(root, p, &how)
+		if err == unix.ENOSYS { // before Linux 5.6
+			fd, err = unix.Openat(root, p, int(how.Flags), 0)
+		}
+		return fd, err
+	})
+}
+
+// errNotOwnMount: the mount point does not lead to this mount.
+var errNotOwnMount = errors.New("the mount point leads to another file system")
+
+// walkRetries bounds the calls of a walker's system call a signal
+// interrupts: a walker gives up rather than spin (it is speculation; the
+// reader will ask for what it needs itself).
+const walkRetries = 3
+
+// retryEINTR calls f again, a few times, while a signal interrupts it and
+// walking goes on.
+func (fs *fileSystem) retryEINTR(f func() (int, error)) (int, error) {
+	for i := 1; ; i++ {
 		n, err := f()
-		if err != unix.EINTR {
+		if err != unix.EINTR || i >= walkRetries || fs.walkCtx.Err() != nil {
 			return n, err
 		}
 	}
