@@ -4,6 +4,7 @@ package nar
 
 import (
 	"io"
+	"io/fs"
 	"os"
 )
 
@@ -12,36 +13,15 @@ func (*osTree) readDir(name string) ([]dirEntry, error) {
 	return fromDirEntries(entries), err
 }
 
-func (t *osTree) files() fileReader { return &osFiles{tree: t} }
+func (t *osTree) files() fileReader { return &fsFiles{openFile: openOS, join: t.join} }
 
-// osFiles reads files through os.File.
-type osFiles struct {
-	tree *osTree
-	f    *os.File
-}
-
-func (r *osFiles) open(dir, name string) (int64, bool, error) {
-	name = r.tree.join(dir, name)
+func openOS(name string) (fs.File, error) {
 	f, err := os.Open(name)
 	if err != nil {
-		return 0, false, err
+		return nil, err // not a nil *os.File in a non-nil fs.File
 	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return 0, false, err
-	}
-	if !fi.Mode().IsRegular() {
-		f.Close()
-		return 0, false, errNotRegular(name)
-	}
-	r.f = f
-	return fi.Size(), fi.Mode()&0o100 != 0, nil
+	return f, nil
 }
-
-func (r *osFiles) Read(p []byte) (int, error) { return r.f.Read(p) }
-func (r *osFiles) closeFile()                 { r.f.Close(); r.f = nil }
-func (r *osFiles) release()                   {}
 
 // Files are mapped into memory only on Linux.
 

@@ -65,7 +65,7 @@ func (t fsTree) readDir(name string) ([]dirEntry, error) {
 	return fromDirEntries(entries), err
 }
 func (t fsTree) readLink(name string) (string, error) { return fs.ReadLink(t.fsys, name) }
-func (t fsTree) files() fileReader                    { return &fsFiles{fsys: t.fsys} }
+func (t fsTree) files() fileReader                    { return &fsFiles{openFile: t.fsys.Open, join: t.join} }
 
 func (fsTree) join(dir, name string) string {
 	if dir == "" {
@@ -74,15 +74,17 @@ func (fsTree) join(dir, name string) string {
 	return path.Join(dir, name)
 }
 
-// fsFiles reads the files of an fs.FS.
+// fsFiles reads files opened through an fs.FS-style open function;
+// join makes the name to open from a directory and an entry.
 type fsFiles struct {
-	fsys fs.FS
-	f    fs.File
+	openFile func(name string) (fs.File, error)
+	join     func(dir, name string) string
+	f        fs.File
 }
 
 func (r *fsFiles) open(dir, name string) (int64, bool, error) {
-	name = fsTree{}.join(dir, name)
-	f, err := r.fsys.Open(name)
+	name = r.join(dir, name)
+	f, err := r.openFile(name)
 	if err != nil {
 		return 0, false, err
 	}
