@@ -28,7 +28,7 @@ func roundToInt(c Call, round func(float64) float64) Value {
 		if isInt {
 			c.Errorf(EvalError, "Due to a bug (see https://github.com/NixOS/nix/issues/12899) the NixInt argument %d caused undefined behavior in previous Nix versions.\n\tFuture Nix versions might implement the correct behavior.", n)
 		}
-		c.Errorf(EvalError, "NixFloat argument %s is not in the range of NixInt", formatFloat(f))
+		c.Errorf(EvalError, "NixFloat argument %s is not in the range of NixInt", FormatFloat(f))
 	}
 	res := Int(r)
 	if isInt && res != n {

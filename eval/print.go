@@ -11,9 +11,9 @@ import (
 	"github.com/govix/govix/eval/syntax"
 )
 
-// formatFloat prints a float as Nix does (C++ ostream defaults: %g with six
+// FormatFloat prints a float as Nix does (C++ ostream defaults: %g with six
 // significant digits).
-func formatFloat(f float64) string {
+func FormatFloat(f float64) string {
 	switch {
 	case math.IsInf(f, 1):
 		return "inf"
@@ -91,7 +91,7 @@ func (ev *Evaluator) printAmbiguous(b *strings.Builder, v Value, seen map[any]bo
 	case Null:
 		b.WriteString("null")
 	case Float:
-		b.WriteString(formatFloat(float64(x)))
+		b.WriteString(FormatFloat(float64(x)))
 	case *Attrs:
 		if x.Len() > 0 {
 			if seen[x] {
@@ -222,7 +222,7 @@ func (p *printer) print(v Value, depth int) {
 	case Int:
 		p.b.WriteString(strconv.FormatInt(int64(x), 10))
 	case Float:
-		p.b.WriteString(formatFloat(float64(x)))
+		p.b.WriteString(FormatFloat(float64(x)))
 	case Bool:
 		if x {
 			p.b.WriteString("true")

@@ -142,7 +142,7 @@ func (ev *Evaluator) writeXML(w *xmlWriter, v Value, strict, location bool, ctx 
 	case Null:
 		w.empty("null")
 	case Float:
-		w.empty("float", xmlAttr{"value", formatFloat(float64(x))})
+		w.empty("float", xmlAttr{"value", FormatFloat(float64(x))})
 	case *Attrs:
 		if ev.isDerivation(x) {
 			var as []xmlAttr

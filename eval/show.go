@@ -80,7 +80,7 @@ func (sh *shower) show(e syntax.Expr) {
 	case *syntax.Int:
 		sh.str(strconv.FormatInt(e.Value, 10))
 	case *syntax.Float:
-		sh.str(formatFloat(e.Value))
+		sh.str(FormatFloat(e.Value))
 	case *syntax.Lit:
 		quoteString(&sh.b, e.Value)
 	case *syntax.String:

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/govix/govix/nixcompat/nixjson"
 )
 
 // Structured attributes travel as JSON in the derivation's "__json"
@@ -103,7 +105,7 @@ func dumpJSON(b []byte, v jsonValue) []byte {
 	case uint64:
 		return strconv.AppendUint(b, x, 10)
 	case float64:
-		return append(b, jsonFloat(x)...)
+		return append(b, nixjson.FormatFloat(x)...)
 	case []jsonValue:
 		b = append(b, '[')
 		for i, e := range x {
@@ -168,52 +170,6 @@ func appendJSONString(b []byte, s string) []byte {
 		}
 	}
 	return append(b, '"')
-}
-
-// jsonFloat formats a float as nlohmann::json does: the shortest digits
-// that read back as the same number, placed as digits with ".0" when
-// integral and the decimal point within 15 digits, "0.000ddd" down to
-// 1e-4, and d.ddde±XX otherwise.
-func jsonFloat(f float64) string {
-	if math.IsInf(f, 0) || math.IsNaN(f) {
-		return "null"
-	}
-	if f == 0 {
-		if math.Signbit(f) {
-			return "-0.0"
-		}
-		return "0.0"
-	}
-	sign := ""
-	if f < 0 {
-		sign, f = "-", -f
-	}
-	sci := strconv.FormatFloat(f, 'e', -1, 64)
-	mant, exp, _ := strings.Cut(sci, "e")
-	digits := strings.Replace(mant, ".", "", 1)
-	e, _ := strconv.Atoi(exp)
-	k, n := len(digits), e+1 // n: where the decimal point goes
-	switch {
-	case k <= n && n <= 15:
-		return sign + digits + strings.Repeat("0", n-k) + ".0"
-	case 0 < n && n <= 15:
-		return sign + digits[:n] + "." + digits[n:]
-	case -4 < n && n <= 0:
-		return sign + "0." + strings.Repeat("0", -n) + digits
-	}
-	m := digits[:1]
-	if k > 1 {
-		m += "." + digits[1:]
-	}
-	x := n - 1
-	xs := "+"
-	if x < 0 {
-		xs, x = "-", -x
-	}
-	if x < 10 {
-		xs += "0"
-	}
-	return sign + m + "e" + xs + strconv.Itoa(x)
 }
 
 // attrsShell is Nix's writeStructuredAttrsShell: the attributes bash can

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"math"
 	"strconv"
 
 	"github.com/govix/govix/eval"
@@ -97,7 +96,7 @@ func (p *printer) print(v eval.Value, key any, depth, nesting int) error {
 	case eval.Null:
 		p.colored(ansiCyan, "null")
 	case eval.Float:
-		p.w.WriteString(formatFloat(float64(x)))
+		p.w.WriteString(eval.FormatFloat(float64(x)))
 	case *eval.String:
 		p.colored(ansiMagenta, quote(x.String()))
 	case eval.Path:
@@ -228,21 +227,4 @@ func quote(s string) string {
 		}
 	}
 	return string(append(b, '"'))
-}
-
-// formatFloat prints a float as C++'s ostream does by default (%g, six
-// significant digits), as Nix does.
-func formatFloat(f float64) string {
-	switch {
-	case math.IsInf(f, 1):
-		return "inf"
-	case math.IsInf(f, -1):
-		return "-inf"
-	case math.IsNaN(f):
-		if math.Signbit(f) {
-			return "-nan"
-		}
-		return "nan"
-	}
-	return strconv.FormatFloat(f, 'g', 6, 64)
 }
