@@ -41,29 +41,22 @@ func requestDigests(req *castorepb.Digests) ([]castore.Digest, error) {
 	return out, nil
 }
 
-// missing answers which of the digests has reports false for, asking a
-// few at a time (a backend may be remote).
-func missing(ctx context.Context, req *castorepb.Digests, has func(context.Context, castore.Digest) (bool, error)) (*castorepb.Digests, error) {
+// missingResponse answers which of the requested digests lacking (one of
+// castore.MissingBlobs and castore.MissingDirectories) says the backend
+// lacks, in the order they were asked.
+func missingResponse[S any](ctx context.Context, req *castorepb.Digests, backend S,
+	lacking func(context.Context, S, []castore.Digest) (map[castore.Digest]bool, error)) (*castorepb.Digests, error) {
 	ds, err := requestDigests(req)
 	if err != nil {
 		return nil, err
 	}
-	found := make([]bool, len(ds))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(8)
-	for i, d := range ds {
-		g.Go(func() error {
-			ok, err := has(gctx, d)
-			found[i] = ok
-			return err
-		})
-	}
-	if err := g.Wait(); err != nil {
+	lacks, err := lacking(ctx, backend, ds)
+	if err != nil {
 		return nil, statusError("", err)
 	}
 	resp := &castorepb.Digests{}
-	for i, d := range ds {
-		if !found[i] {
+	for _, d := range ds {
+		if lacks[d] {
 			resp.Digests = append(resp.Digests, d[:])
 		}
 	}
@@ -71,17 +64,11 @@ func missing(ctx context.Context, req *castorepb.Digests, has func(context.Conte
 }
 
 func (x *extServer) MissingBlobs(ctx context.Context, req *castorepb.Digests) (*castorepb.Digests, error) {
-	return missing(ctx, req, x.s.blobs.Has)
+	return missingResponse(ctx, req, x.s.blobs, castore.MissingBlobs)
 }
 
 func (x *extServer) MissingDirectories(ctx context.Context, req *castorepb.Digests) (*castorepb.Digests, error) {
-	return missing(ctx, req, func(ctx context.Context, d castore.Digest) (bool, error) {
-		_, err := x.s.dirs.Get(ctx, d)
-		if errors.Is(err, castore.ErrNotFound) {
-			return false, nil
-		}
-		return err == nil, err
-	})
+	return missingResponse(ctx, req, x.s.dirs, castore.MissingDirectories)
 }
 
 func (x *extServer) StatBlobs(ctx context.Context, req *castorepb.Digests) (*castorepb.BlobSizes, error) {
