@@ -94,6 +94,15 @@ func (s *Service) Open(ctx context.Context, d castore.Digest) (io.ReadSeekCloser
 	if !errors.Is(err, castore.ErrNotFound) {
 		return nil, err
 	}
+	r, err := s.openManifest(ctx, d)
+	if err != nil {
+		return nil, err // not a nil *reader in a non-nil interface
+	}
+	return r, nil
+}
+
+// openManifest opens blob d, stored as several chunks, for reading.
+func (s *Service) openManifest(ctx context.Context, d castore.Digest) (*reader, error) {
 	chunks, err := s.store.Manifest(ctx, d)
 	if err != nil {
 		if errors.Is(err, castore.ErrNotFound) {
@@ -118,14 +127,7 @@ func (s *Service) AppendBlob(ctx context.Context, d castore.Digest, buf []byte) 
 	if !errors.Is(err, castore.ErrNotFound) {
 		return nil, err
 	}
-	chunks, err := s.store.Manifest(ctx, d)
-	if err != nil {
-		if errors.Is(err, castore.ErrNotFound) {
-			return nil, fmt.Errorf("blob %s: %w", d, castore.ErrNotFound)
-		}
-		return nil, err
-	}
-	r, err := newReader(ctx, s.store, d, chunks)
+	r, err := s.openManifest(ctx, d)
 	if err != nil {
 		return nil, err
 	}
