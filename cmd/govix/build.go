@@ -573,11 +573,10 @@ func (d *dropLines) Write(p []byte) (int, error) {
 // openBuildStore opens the store URL (or the default store).
 func openBuildStore(ctx context.Context, url string) (*store.Store, error) {
 	if url == "" {
-		home, err := govixHome()
-		if err != nil {
+		var err error
+		if url, err = defaultStoreURL(); err != nil {
 			return nil, err
 		}
-		url = "local://" + filepath.Join(home, "store")
 	}
 	return backend.Open(ctx, url)
 }

@@ -36,11 +36,10 @@ func newInstantiateStore(o *instantiateOpts, stderr io.Writer) *instantiateStore
 		ReadOnly: o.evalOnly && !o.readWrite,
 		OpenStore: func(ctx context.Context) (*store.Store, error) {
 			if url == "" {
-				home, err := govixHome()
-				if err != nil {
+				var err error
+				if url, err = defaultStoreURL(); err != nil {
 					return nil, err
 				}
-				url = "local://" + filepath.Join(home, "store")
 			}
 			return backend.Open(ctx, url)
 		},

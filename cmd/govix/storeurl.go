@@ -34,6 +34,11 @@ func storeURL(cmd *cobra.Command) (string, error) {
 	if f := cmd.Flags().Lookup("store"); f != nil && f.Value.String() != "" {
 		return f.Value.String(), nil
 	}
+	return defaultStoreURL()
+}
+
+// defaultStoreURL is the embedded store in govixHome()/store.
+func defaultStoreURL() (string, error) {
 	home, err := govixHome()
 	if err != nil {
 		return "", err
