@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"fmt"
+	"maps"
 	"path"
 	"slices"
 
@@ -49,7 +50,7 @@ func (b *Builder) compare(ctx context.Context, bld *nixbuild.Build, res *build.R
 	}
 	// A fixed output with another hash is a difference, not a failure.
 	cr := &CheckResult{Drv: bld.DrvPath}
-	for _, name := range sortedKeys(infos) {
+	for _, name := range slices.Sorted(maps.Keys(infos)) {
 		expected := bld.Outputs[name]
 		old, err := st.PathInfo.Get(ctx, expected.Digest)
 		if err != nil {
@@ -95,7 +96,7 @@ func diffTrees(ctx context.Context, dirs castore.DirectoryService, a, b castore.
 		for _, e := range db.Entries {
 			names[e.Name] = true
 		}
-		keys := sortedKeys(names)
+		keys := slices.Sorted(maps.Keys(names))
 		for _, name := range keys {
 			na, okA := da.Lookup(name)
 			nb, okB := db.Lookup(name)

@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"runtime"
 	"slices"
@@ -448,7 +449,7 @@ func (p *planner) plan(ctx context.Context, drvPath storepath.StorePath, drv *de
 	dir := p.b.dir()
 	n := &node{drvPath: drvPath, drv: drv, check: check}
 	p.nodes[drvPath] = n
-	for _, in := range sortedKeys(drv.InputDrvs) {
+	for _, in := range slices.Sorted(maps.Keys(drv.InputDrvs)) {
 		ip, err := dir.ParseCanonical(in)
 		if err != nil {
 			return nil, err
@@ -667,13 +668,4 @@ func (b *Builder) buildOne(ctx context.Context, n *node) ([]build.Attempt, *Chec
 	}
 	b.emit(Event{Kind: Built, Drv: n.drvPath, Attempt: last})
 	return res.Attempts, nil, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

@@ -2,6 +2,7 @@ package nixbuild
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -57,7 +58,7 @@ func (b *Build) exportReferencesGraphJSON(attrs jsonObject) error {
 	if !ok {
 		return nil
 	}
-	for _, name := range sortedKeys(e) {
+	for _, name := range slices.Sorted(maps.Keys(e)) {
 		var roots []storepath.StorePath
 		var items []jsonValue
 		if l, ok := e[name].([]jsonValue); ok {

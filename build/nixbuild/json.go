@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -117,7 +118,7 @@ func dumpJSON(b []byte, v jsonValue) []byte {
 		return append(b, ']')
 	case jsonObject:
 		b = append(b, '{')
-		for i, k := range sortedKeys(x) {
+		for i, k := range slices.Sorted(maps.Keys(x)) {
 			if i > 0 {
 				b = append(b, ',')
 			}
@@ -128,15 +129,6 @@ func dumpJSON(b []byte, v jsonValue) []byte {
 		return append(b, '}')
 	}
 	panic(fmt.Sprintf("nixbuild: unexpected JSON value %T", v))
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // appendJSONString escapes like nlohmann::json with ensure_ascii off:
@@ -177,7 +169,7 @@ func appendJSONString(b []byte, s string) []byte {
 // of those) as declare statements, in key order.
 func attrsShell(attrs jsonObject) []byte {
 	var b []byte
-	for _, key := range sortedKeys(attrs) {
+	for _, key := range slices.Sorted(maps.Keys(attrs)) {
 		if !isShellVarName(key) {
 			continue
 		}
@@ -204,7 +196,7 @@ func attrsShell(attrs jsonObject) []byte {
 		case jsonObject:
 			var items []byte
 			good := true
-			for _, k2 := range sortedKeys(x) {
+			for _, k2 := range slices.Sorted(maps.Keys(x)) {
 				s, ok := shellSimple(x[k2])
 				if !ok {
 					good = false

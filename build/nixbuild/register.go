@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 
 	"github.com/govix/govix/build"
@@ -200,7 +201,7 @@ func (b *Build) outputOrder(infos map[string]*store.PathInfo) ([]string, error) 
 		order = append(order, name)
 		return nil
 	}
-	for _, name := range sortedKeys(infos) {
+	for _, name := range slices.Sorted(maps.Keys(infos)) {
 		if err := visit(name, ""); err != nil {
 			return nil, err
 		}

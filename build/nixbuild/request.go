@@ -28,6 +28,7 @@ package nixbuild
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path"
 	"runtime"
@@ -169,7 +170,7 @@ func InputRoots(ctx context.Context, dir storepath.StoreDir, drv *derivation.Der
 		}
 		roots = append(roots, p)
 	}
-	for _, drvPath := range sortedKeys(drv.InputDrvs) {
+	for _, drvPath := range slices.Sorted(maps.Keys(drv.InputDrvs)) {
 		in, err := load(ctx, drvPath)
 		if err != nil {
 			return nil, err
@@ -287,7 +288,7 @@ func (b *Build) request(cfg *Config) (*build.Request, error) {
 		return nil, err
 	}
 
-	for _, k := range sortedKeys(env) {
+	for _, k := range slices.Sorted(maps.Keys(env)) {
 		req.Env = append(req.Env, build.EnvVar{Key: rewrite(k), Value: rewrite(env[k])})
 	}
 	slices.SortStableFunc(req.Env, func(a, b build.EnvVar) int { return strings.Compare(a.Key, b.Key) })
@@ -305,13 +306,13 @@ func (b *Build) request(cfg *Config) (*build.Request, error) {
 		needles[info.StorePath.HashPart()] = info.StorePath
 	}
 	slices.SortFunc(req.Inputs, func(a, b build.Input) int { return strings.Compare(a.Name, b.Name) })
-	for _, outName := range sortedKeys(b.Outputs) {
+	for _, outName := range slices.Sorted(maps.Keys(b.Outputs)) {
 		p := b.Outputs[outName]
 		req.Outputs = append(req.Outputs, path.Join(storeRel, p.String()))
 		needles[p.HashPart()] = p
 	}
 	slices.Sort(req.Outputs)
-	for _, h := range sortedKeys(needles) {
+	for _, h := range slices.Sorted(maps.Keys(needles)) {
 		req.RefscanNeedles = append(req.RefscanNeedles, h)
 		b.needlePaths = append(b.needlePaths, needles[h])
 	}
@@ -363,7 +364,7 @@ func kvmUsable() bool {
 // rewriteStrings replaces every occurrence of each key by its value, one
 // key after the other in key order, as Nix's rewriteStrings does.
 func rewriteStrings(s string, rewrites map[string]string) string {
-	for _, from := range sortedKeys(rewrites) {
+	for _, from := range slices.Sorted(maps.Keys(rewrites)) {
 		if to := rewrites[from]; from != to {
 			s = strings.ReplaceAll(s, from, to)
 		}
